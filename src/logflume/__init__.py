@@ -1,0 +1,59 @@
+"""logflume: structured logging whose caller never waits on I/O and whose sinks lose nothing.
+
+>>> import logflume
+>>> logflume.configure(sinks=[logflume.FileSink("logs/app.jsonl")], level="INFO")
+>>> log = logflume.get_logger("checkout").bind(service="shop")
+>>> log.info("user login", user_id=7)
+>>> logflume.flush(timeout=5)
+True
+"""
+
+from ._record import CRITICAL, DEBUG, ERROR, INFO, TRACE, WARNING, Record
+from .config import (
+    aflush,
+    configure,
+    flush,
+    get_logger,
+    get_pipeline,
+    set_level,
+    shutdown,
+    stats,
+)
+from .errors import ConfigurationError, LogflumeError, MissingDependencyError, SinkOpenError
+from .logger import Logger
+from .pipeline import Pipeline
+from .sinks import FileSink, MemorySink, Sink, StreamSink
+from .stdlib import LogflumeHandler, capture_stdlib
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CRITICAL",
+    "DEBUG",
+    "ERROR",
+    "INFO",
+    "TRACE",
+    "WARNING",
+    "ConfigurationError",
+    "FileSink",
+    "LogflumeError",
+    "LogflumeHandler",
+    "Logger",
+    "MemorySink",
+    "MissingDependencyError",
+    "Pipeline",
+    "Record",
+    "Sink",
+    "SinkOpenError",
+    "StreamSink",
+    "__version__",
+    "aflush",
+    "capture_stdlib",
+    "configure",
+    "flush",
+    "get_logger",
+    "get_pipeline",
+    "set_level",
+    "shutdown",
+    "stats",
+]

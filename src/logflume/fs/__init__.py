@@ -1,0 +1,5 @@
+"""Filesystem layer shared by every file sink."""
+
+from .write import write_all
+
+__all__ = ["write_all"]
