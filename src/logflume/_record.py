@@ -65,7 +65,7 @@ class Record:
     ``src`` a ``(file, line, function)`` tuple when source capture is on.
     """
 
-    __slots__ = ("ts_ns", "level", "logger", "msg", "context", "fields", "exc", "src", "line")
+    __slots__ = ("context", "exc", "fields", "level", "line", "logger", "msg", "src", "ts_ns")
 
     def __init__(
         self,

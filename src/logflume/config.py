@@ -125,8 +125,7 @@ def stats() -> dict[str, Any]:
     """Counters of the active pipeline: enqueued, processed, dropped, failed, per sink."""
     pipeline = _pipeline
     if pipeline is None:
-        return {"enqueued": 0, "processed": 0, "dropped": 0, "failed": 0, "queued": 0,
-                "sinks": {}}
+        return {"enqueued": 0, "processed": 0, "dropped": 0, "failed": 0, "queued": 0, "sinks": {}}
     return pipeline.stats()
 
 

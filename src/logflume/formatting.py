@@ -49,45 +49,78 @@ def _default(value: Any) -> Any:
         return f"<unrepresentable {type(value).__qualname__}>"
 
 
-def _safe_key(key: str, taken: Mapping[str, Any]) -> str:
+def _safe_key(key: str, *taken: Mapping[str, Any]) -> str:
     renamed = "_" + key
-    while renamed in taken:
+    while any(renamed in mapping for mapping in taken):
         renamed = "_" + renamed
     return renamed
 
 
 def _merge_user(target: dict[str, Any], values: Mapping[str, Any]) -> None:
-    if RESERVED_KEYS.isdisjoint(values):
-        target.update(values)
-        return
     for key, value in values.items():
         if key in RESERVED_KEYS:
-            key = _safe_key(key, values)
+            key = _safe_key(key, values, target)
         target[key] = value
 
 
-def record_dict(record: Record) -> dict[str, Any]:
+def build_dict(
+    ts_ns: int,
+    level: int,
+    logger: str,
+    msg: str,
+    context: Mapping[str, Any],
+    fields: Mapping[str, Any],
+    exc: Mapping[str, str] | None = None,
+    src: tuple[str, int, str] | None = None,
+) -> dict[str, Any]:
     """The JSON object of a record: ``ts, level, logger, msg``, context, fields, ``exc``, ``src``.
 
     User keys named like reserved ones get a leading underscore (``level`` ->
     ``_level``) instead of overwriting them.
     """
+    global _last_second
+    sec, ns = divmod(ts_ns, 1_000_000_000)
+    cached = _last_second
+    if cached[0] == sec:
+        prefix = cached[1]
+    else:
+        prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
+        _last_second = (sec, prefix)
     out: dict[str, Any] = {
-        "ts": format_ts(record.ts_ns),
-        "level": LEVEL_NAMES.get(record.level) or level_name(record.level),
-        "logger": record.logger,
-        "msg": record.msg,
+        "ts": f"{prefix}.{ns // 1000:06d}Z",
+        "level": LEVEL_NAMES.get(level) or level_name(level),
+        "logger": logger,
+        "msg": msg,
     }
-    if record.context:
-        _merge_user(out, record.context)
-    if record.fields:
-        _merge_user(out, record.fields)
-    if record.exc is not None:
-        out["exc"] = record.exc
-    if record.src is not None:
-        file, line, function = record.src
-        out["src"] = {"file": file, "line": line, "function": function}
+    if context:
+        if RESERVED_KEYS.isdisjoint(context):
+            out.update(context)
+        else:
+            _merge_user(out, context)
+    if fields:
+        if RESERVED_KEYS.isdisjoint(fields):
+            out.update(fields)
+        else:
+            _merge_user(out, fields)
+    if exc is not None:
+        out["exc"] = exc
+    if src is not None:
+        out["src"] = {"file": src[0], "line": src[1], "function": src[2]}
     return out
+
+
+def record_dict(record: Record) -> dict[str, Any]:
+    """The JSON object of a ``Record`` (see ``build_dict``)."""
+    return build_dict(
+        record.ts_ns,
+        record.level,
+        record.logger,
+        record.msg,
+        record.context,
+        record.fields,
+        record.exc,
+        record.src,
+    )
 
 
 def _sanitize(value: Any, depth: int = 0) -> Any:
@@ -128,16 +161,14 @@ def _dumps(obj: dict[str, Any]) -> bytes:
 
 def _truncate(obj: dict[str, Any], size: int, max_bytes: int) -> bytes:
     """Shrink an oversize record to at most ``max_bytes``, keeping what matters most."""
-    head = {k: obj[k] for k in ("ts", "level", "logger") if k in obj}
+    head: dict[str, Any] = {k: obj[k] for k in ("ts", "level", "logger") if k in obj}
     head["logger"] = _cut(str(head.get("logger", "")), 256)
     head["msg"] = _cut(str(obj.get("msg", "")), max_bytes // 4)
     head["_truncated"] = {"original_bytes": size}
     extras = {k: v for k, v in obj.items() if k not in head}
     if extras:
         per_field = max(16, max_bytes // (4 * len(extras)))
-        shrunk = {
-            k: _cut(v, per_field) if isinstance(v, str) else v for k, v in extras.items()
-        }
+        shrunk = {k: _cut(v, per_field) if isinstance(v, str) else v for k, v in extras.items()}
         line = _dumps({**head, **shrunk})
         if len(line) <= max_bytes:
             return line
@@ -152,20 +183,29 @@ def _truncate(obj: dict[str, Any], size: int, max_bytes: int) -> bytes:
     return _dumps(head)
 
 
-def json_line(record: Record, max_bytes: int = 65536) -> bytes:
-    """Serialize a record to one JSON line (``bytes`` ending in ``\\n``), at most ~``max_bytes``."""
-    obj = record_dict(record)
-    line = _dumps(obj)
+def encode(obj: dict[str, Any], max_bytes: int = 65536) -> bytes:
+    """One JSON line (``bytes`` ending in ``\\n``) of at most about ``max_bytes``."""
+    try:
+        line = orjson.dumps(obj, default=_default, option=_OPTIONS)
+    except (orjson.JSONEncodeError, TypeError, ValueError, RecursionError):
+        line = orjson.dumps(_sanitize(obj), default=_default, option=_OPTIONS)
     if len(line) > max_bytes:
         line = _truncate(obj, len(line), max_bytes)
     return line
+
+
+def json_line(record: Record, max_bytes: int = 65536) -> bytes:
+    """Serialize a ``Record`` to one JSON line (see ``encode``)."""
+    return encode(record_dict(record), max_bytes)
 
 
 def exception_dict(exc: BaseException) -> dict[str, str]:
     """``type``, ``message`` and formatted ``traceback`` of an exception."""
     cls = type(exc)
     module = cls.__module__
-    name = cls.__qualname__ if module in ("builtins", "__main__") else f"{module}.{cls.__qualname__}"
+    name = (
+        cls.__qualname__ if module in ("builtins", "__main__") else f"{module}.{cls.__qualname__}"
+    )
     try:
         message = str(exc)
     except Exception:
@@ -206,7 +246,9 @@ def console_line(record: Record, colours: bool = False) -> str:
     fields = record.all_fields()
     parts = [
         format_ts(record.ts_ns).replace("T", " ").rstrip("Z"),
-        (_COLOURS.get(name, "") + f"{name.upper():<8}" + _RESET) if colours else f"{name.upper():<8}",
+        (_COLOURS.get(name, "") + f"{name.upper():<8}" + _RESET)
+        if colours
+        else f"{name.upper():<8}",
         escape_text(record.logger) + ":",
         escape_text(record.msg),
     ]

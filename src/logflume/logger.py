@@ -21,7 +21,7 @@ class Dispatch:
     ``configure()`` replaces the attributes; loggers read them without a lock.
     """
 
-    __slots__ = ("level", "emit", "capture_source")
+    __slots__ = ("capture_source", "emit", "level")
 
     def __init__(self) -> None:
         self.level = INFO
@@ -54,11 +54,9 @@ class Logger:
     ``args`` are applied to the message %-style (stdlib habit), on the writer.
     """
 
-    __slots__ = ("_name", "_context", "_dispatch")
+    __slots__ = ("_context", "_dispatch", "_name")
 
-    def __init__(
-        self, name: str, context: Mapping[str, Any] | None, dispatch: Dispatch
-    ) -> None:
+    def __init__(self, name: str, context: Mapping[str, Any] | None, dispatch: Dispatch) -> None:
         self._name = name
         self._context = context if context is not None else _EMPTY
         self._dispatch = dispatch
@@ -96,8 +94,9 @@ class Logger:
 
     isEnabledFor = is_enabled_for
 
-    def _log(self, level: int, msg: Any, args: tuple[Any, ...], fields: dict[str, Any],
-             exc: Any) -> None:
+    def _log(
+        self, level: int, msg: Any, args: tuple[Any, ...], fields: dict[str, Any], exc: Any
+    ) -> None:
         # Slow path shared by log() and exc_info handling: depth 3 is the user's frame.
         dispatch = self._dispatch
         src = _caller(3) if dispatch.capture_source else None

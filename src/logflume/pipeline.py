@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import sys
 import threading
@@ -27,7 +28,7 @@ from typing import Any, Literal
 
 from ._record import INFO, Record, parse_level
 from .errors import ConfigurationError
-from .formatting import exception_dict, json_line
+from .formatting import build_dict, encode, exception_dict
 from .sinks.base import Sink, sink_name
 
 Policy = Literal["block", "drop_newest", "drop_oldest"]
@@ -44,7 +45,7 @@ _NO_CONTEXT: dict[str, Any] = {}
 class _Waiter:
     """One flush() or aflush() caller waiting for the writer to pass ``target``."""
 
-    __slots__ = ("target", "deadline", "event", "ok", "callback")
+    __slots__ = ("callback", "deadline", "event", "ok", "target")
 
     def __init__(
         self, target: int, deadline: float | None, callback: Callable[[bool], None] | None
@@ -59,17 +60,24 @@ class _Waiter:
         self.ok = ok
         self.event.set()
         if self.callback is not None:
-            try:
+            with contextlib.suppress(RuntimeError):  # the waiting event loop is already closed
                 self.callback(ok)
-            except RuntimeError:  # the waiting event loop is already closed
-                pass
 
 
 class _SinkState:
     """Counters and error-reporting state of one sink."""
 
-    __slots__ = ("sink", "name", "level", "retries", "written", "failed", "errors",
-                 "last_error", "reported_at")
+    __slots__ = (
+        "errors",
+        "failed",
+        "last_error",
+        "level",
+        "name",
+        "reported_at",
+        "retries",
+        "sink",
+        "written",
+    )
 
     def __init__(self, sink: Sink, name: str) -> None:
         self.sink = sink
@@ -112,9 +120,7 @@ class Pipeline:
         capture_source: bool = False,
     ) -> None:
         if policy not in POLICIES:
-            raise ConfigurationError(
-                f"policy must be one of {', '.join(POLICIES)}, got {policy!r}"
-            )
+            raise ConfigurationError(f"policy must be one of {', '.join(POLICIES)}, got {policy!r}")
         for opt, val, low in (
             ("max_queue_records", max_queue_records, 1),
             ("max_queue_bytes", max_queue_bytes, 1024),
@@ -209,14 +215,20 @@ class Pipeline:
                 for value in fields.values():
                     if type(value) is str:
                         nbytes += len(value)
-            self._put(
-                (time.time_ns(), level, logger, msg, args, context, fields, exc, src, nbytes)
-            )
+            self._put((time.time_ns(), level, logger, msg, args, context, fields, exc, src, nbytes))
         except Exception:
             self._internal_errors += 1
 
-    def emit_at(self, ts_ns: int, level: int, logger: str, msg: str, fields: dict[str, Any],
-                exc: Any = None, src: Any = None) -> None:
+    def emit_at(
+        self,
+        ts_ns: int,
+        level: int,
+        logger: str,
+        msg: str,
+        fields: dict[str, Any],
+        exc: Any = None,
+        src: Any = None,
+    ) -> None:
         """Queue a record built elsewhere (the stdlib bridge): explicit time, no context."""
         if level < self.level:
             return
@@ -421,15 +433,24 @@ class Pipeline:
                 if len(self._src_cache) < 65536:
                     self._src_cache[src] = cached
             src = cached
-        record = Record(ts_ns, level, logger, msg, context, fields, exc_dict, src)
-        record.line = json_line(record, self.max_record_bytes)
-        return record
+        line = encode(
+            build_dict(ts_ns, level, logger, msg, context, fields, exc_dict, src),
+            self.max_record_bytes,
+        )
+        return Record(ts_ns, level, logger, msg, context, fields, exc_dict, src, line)
 
     def _process(self, batch: Sequence[_Item]) -> None:
         records: list[Record] = []
+        append = records.append
+        max_bytes = self.max_record_bytes
         for item in batch:
             try:
-                records.append(self._build(item))
+                ts_ns, level, logger, msg, args, context, fields, exc, src, _ = item
+                if args or exc is not None or src is not None or type(msg) is not str:
+                    append(self._build(item))
+                else:  # the common case, inlined: one dict, one orjson call
+                    line = encode(build_dict(ts_ns, level, logger, msg, context, fields), max_bytes)
+                    append(Record(ts_ns, level, logger, msg, context, fields, None, None, line))
             except Exception:
                 self._internal_errors += 1
         self._processed += len(batch)
@@ -460,14 +481,12 @@ class Pipeline:
         if state.reported_at is None or now - state.reported_at >= _ERROR_REPORT_INTERVAL:
             later = "" if state.reported_at is None else f" ({state.errors} errors so far)"
             state.reported_at = now
-            try:
+            with contextlib.suppress(Exception):  # no stderr: the counters still say it
                 sys.stderr.write(
                     f"logflume: sink {state.name!r} {what} failed: {state.last_error}{later}; "
                     f"failed records are counted in logflume.stats()['sinks'][{state.name!r}] "
                     f"(next report in {_ERROR_REPORT_INTERVAL:.0f}s at most)\n"
                 )
-            except Exception:
-                pass
 
     # --- lifecycle ---------------------------------------------------------------------
 

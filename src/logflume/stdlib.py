@@ -30,18 +30,25 @@ class LogflumeHandler(logging.Handler):
                 k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS
             }
             exc = record.exc_info[1] if record.exc_info else None
-            src = (record.pathname, record.lineno, record.funcName) if pipeline.capture_source \
+            src = (
+                (record.pathname, record.lineno, record.funcName)
+                if pipeline.capture_source
                 else None
+            )
             pipeline.emit_at(
-                int(record.created * 1e9), record.levelno, record.name, record.getMessage(),
-                fields, exc, src,
+                int(record.created * 1e9),
+                record.levelno,
+                record.name,
+                record.getMessage(),
+                fields,
+                exc,
+                src,
             )
         except Exception:
             self.handleError(record)
 
 
-def capture_stdlib(level: int | str = logging.NOTSET, logger: str | None = None
-                   ) -> LogflumeHandler:
+def capture_stdlib(level: int | str = logging.NOTSET, logger: str | None = None) -> LogflumeHandler:
     """Send records of stdlib logger ``logger`` (default: the root logger) to logflume.
 
     Sets that logger's level to ``level`` (when given) and adds one

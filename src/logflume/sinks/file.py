@@ -25,9 +25,15 @@ class FileSink:
     >>> logflume.configure(sinks=[FileSink("logs/app.jsonl")])
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, fsync: bool = False,
-                 level: int | str | None = None, name: str | None = None,
-                 mode: int = 0o644) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        fsync: bool = False,
+        level: int | str | None = None,
+        name: str | None = None,
+        mode: int = 0o644,
+    ) -> None:
         self.path = Path(path)
         self.fsync = fsync
         self.level = parse_level(level) if level is not None else None
@@ -40,13 +46,13 @@ class FileSink:
         try:
             self._fd = self._open()
         except OSError as exc:
-            raise SinkOpenError(exc.errno, f"cannot open log file {self.path}: {exc.strerror}",
-                                str(self.path)) from exc
+            raise SinkOpenError(
+                exc.errno, f"cannot open log file {self.path}: {exc.strerror}", str(self.path)
+            ) from exc
 
     def _open(self) -> int:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
-                       self.mode)
+        return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, self.mode)
 
     def write_batch(self, records: Sequence[Record]) -> None:
         data = b"".join([r.line for r in records])

@@ -21,8 +21,13 @@ class MemorySink:
     ['hi']
     """
 
-    def __init__(self, *, level: int | str | None = None, name: str = "memory",
-                 max_records: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        level: int | str | None = None,
+        name: str = "memory",
+        max_records: int | None = None,
+    ) -> None:
         self.name = name
         self.level = parse_level(level) if level is not None else None
         self.max_records = max_records

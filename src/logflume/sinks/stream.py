@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import IO, Any, Literal
@@ -22,12 +23,19 @@ class StreamSink:
     TTY, JSON lines otherwise; ``colours`` overrides colour detection.
     """
 
-    def __init__(self, stream: str | IO[str] = "stderr", *, format: Format = "auto",
-                 colours: bool | None = None, level: int | str | None = None,
-                 name: str | None = None) -> None:
+    def __init__(
+        self,
+        stream: str | IO[str] = "stderr",
+        *,
+        format: Format = "auto",
+        colours: bool | None = None,
+        level: int | str | None = None,
+        name: str | None = None,
+    ) -> None:
         if isinstance(stream, str) and stream not in ("stderr", "stdout"):
-            raise ConfigurationError(f"stream must be 'stderr', 'stdout' or a file object, "
-                                     f"got {stream!r}")
+            raise ConfigurationError(
+                f"stream must be 'stderr', 'stdout' or a file object, got {stream!r}"
+            )
         if format not in ("auto", "console", "json"):
             raise ConfigurationError(f"format must be 'auto', 'console' or 'json', got {format!r}")
         self._stream = stream
@@ -67,7 +75,5 @@ class StreamSink:
         return True
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # a closed stream at exit is not worth a crash
             self.flush()
-        except Exception:
-            pass

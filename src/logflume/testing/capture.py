@@ -19,10 +19,21 @@ class Capture(MemorySink):
     def __init__(self, *, name: str = "capture") -> None:
         super().__init__(name=name)
 
-    def find(self, msg: str | None = None, *, level: int | str | None = None,
-             logger: str | None = None, **fields: Any) -> list[Record]:
-        """Records whose message, level, logger and fields all match what is given."""
+    @property
+    def records(self) -> list[Record]:
+        """Everything logged so far (flushes the pipeline first, so nothing is in flight)."""
         flush()
+        return super().records
+
+    def find(
+        self,
+        msg: str | None = None,
+        *,
+        level: int | str | None = None,
+        logger: str | None = None,
+        **fields: Any,
+    ) -> list[Record]:
+        """Records whose message, level, logger and fields all match what is given."""
         levelno = parse_level(level) if level is not None else None
         found = []
         for record in self.records:
@@ -38,9 +49,15 @@ class Capture(MemorySink):
             found.append(record)
         return found
 
-    def assert_logged(self, msg: str | None = None, *, count: int | None = None,
-                      level: int | str | None = None, logger: str | None = None,
-                      **fields: Any) -> list[Record]:
+    def assert_logged(
+        self,
+        msg: str | None = None,
+        *,
+        count: int | None = None,
+        level: int | str | None = None,
+        logger: str | None = None,
+        **fields: Any,
+    ) -> list[Record]:
         """Fail (AssertionError listing what was captured) unless a matching record exists.
 
         With ``count``, exactly that many must match. Returns the matches.
@@ -57,8 +74,14 @@ class Capture(MemorySink):
             )
         return found
 
-    def assert_not_logged(self, msg: str | None = None, *, level: int | str | None = None,
-                          logger: str | None = None, **fields: Any) -> None:
+    def assert_not_logged(
+        self,
+        msg: str | None = None,
+        *,
+        level: int | str | None = None,
+        logger: str | None = None,
+        **fields: Any,
+    ) -> None:
         """Fail if any record matches."""
         found = self.find(msg, level=level, logger=logger, **fields)
         if found:

@@ -13,8 +13,13 @@ class WaitTimeout(AssertionError):
     """The condition did not hold within the timeout."""
 
 
-def wait_until(predicate: Callable[[], T], timeout: float = 5.0, *, interval: float = 0.001,
-               message: str | None = None) -> T:
+def wait_until(
+    predicate: Callable[[], T],
+    timeout: float = 5.0,
+    *,
+    interval: float = 0.001,
+    message: str | None = None,
+) -> T:
     """Return ``predicate()``'s first truthy value; raise ``WaitTimeout`` after ``timeout`` s.
 
     Polls with a backoff from ``interval`` up to 50 ms, so a condition that holds
