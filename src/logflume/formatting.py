@@ -17,7 +17,8 @@ import orjson
 
 from ._record import LEVEL_NAMES, RESERVED_KEYS, Record, level_name
 
-_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+JSON_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+_OPTIONS = JSON_OPTIONS
 TRUNCATION_MARKER = "…[truncated {} chars]"
 _MAX_DEPTH = 32
 
@@ -37,7 +38,7 @@ def format_ts(ts_ns: int) -> str:
     return f"{prefix}.{ns // 1000:06d}Z"
 
 
-def _default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     """orjson fallback for types it does not know: readable, never raises."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).decode("utf-8", "backslashreplace")
@@ -132,15 +133,19 @@ def _sanitize(value: Any, depth: int = 0) -> Any:
     if isinstance(value, int):
         return value if -(2**63) <= value < 2**64 else str(value)
     if depth >= _MAX_DEPTH:
-        return _sanitize(_default(value), _MAX_DEPTH - 1) if not isinstance(value, str) else value
+        return (
+            _sanitize(json_default(value), _MAX_DEPTH - 1) if not isinstance(value, str) else value
+        )
     if isinstance(value, Mapping):
         return {
-            _sanitize(k if isinstance(k, str) else _default(k), depth + 1): _sanitize(v, depth + 1)
+            _sanitize(k if isinstance(k, str) else json_default(k), depth + 1): _sanitize(
+                v, depth + 1
+            )
             for k, v in list(value.items())
         }
     if isinstance(value, (list, tuple)):
         return [_sanitize(v, depth + 1) for v in value]
-    converted = _default(value)
+    converted = json_default(value)
     if isinstance(converted, str):
         return _sanitize(converted, depth + 1)
     return _sanitize(converted, depth + 1) if isinstance(converted, list) else str(converted)
@@ -154,9 +159,9 @@ def _cut(text: str, limit: int) -> str:
 
 def _dumps(obj: dict[str, Any]) -> bytes:
     try:
-        return orjson.dumps(obj, default=_default, option=_OPTIONS)
+        return orjson.dumps(obj, default=json_default, option=_OPTIONS)
     except (orjson.JSONEncodeError, TypeError, ValueError, RecursionError):
-        return orjson.dumps(_sanitize(obj), default=_default, option=_OPTIONS)
+        return orjson.dumps(_sanitize(obj), default=json_default, option=_OPTIONS)
 
 
 def _truncate(obj: dict[str, Any], size: int, max_bytes: int) -> bytes:
@@ -186,9 +191,9 @@ def _truncate(obj: dict[str, Any], size: int, max_bytes: int) -> bytes:
 def encode(obj: dict[str, Any], max_bytes: int = 65536) -> bytes:
     """One JSON line (``bytes`` ending in ``\\n``) of at most about ``max_bytes``."""
     try:
-        line = orjson.dumps(obj, default=_default, option=_OPTIONS)
+        line = orjson.dumps(obj, default=json_default, option=_OPTIONS)
     except (orjson.JSONEncodeError, TypeError, ValueError, RecursionError):
-        line = orjson.dumps(_sanitize(obj), default=_default, option=_OPTIONS)
+        line = orjson.dumps(_sanitize(obj), default=json_default, option=_OPTIONS)
     if len(line) > max_bytes:
         line = _truncate(obj, len(line), max_bytes)
     return line

@@ -13,7 +13,6 @@ written everything up to it and flushed every sink.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import os
@@ -24,12 +23,15 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from types import CodeType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._record import INFO, Record, parse_level
 from .errors import ConfigurationError
 from .formatting import build_dict, encode, exception_dict
 from .sinks.base import Sink, sink_name
+
+if TYPE_CHECKING:
+    import asyncio
 
 Policy = Literal["block", "drop_newest", "drop_oldest"]
 POLICIES: tuple[str, ...] = ("block", "drop_newest", "drop_oldest")
@@ -340,6 +342,8 @@ class Pipeline:
 
     async def aflush(self, timeout: float | None = None) -> bool:
         """``flush()`` for asyncio: awaits the barrier without blocking the event loop."""
+        import asyncio  # here, not at import: the core import stays light
+
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
 
