@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-LINT_PATHS := src tests benchmarks
+LINT_PATHS := $(wildcard src tests benchmarks)
 
 .PHONY: demo test lint format bench clean
 
