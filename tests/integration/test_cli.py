@@ -14,33 +14,68 @@ from logflume.cli import main
 def test_demo_writes_every_record_and_reports_zero_drops(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     proc = subprocess.run(
-        [sys.executable, "-m", "logflume.cli", "demo", "--records", "3000", "--threads", "3",
-         "--out", str(out)],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "logflume.cli",
+            "demo",
+            "--records",
+            "3000",
+            "--threads",
+            "3",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "every record accounted for" in proc.stdout
     rows = [orjson.loads(x) for x in (out / "app.jsonl").read_bytes().splitlines()]
     assert len(rows) == 3000
     assert sorted((r["worker"], r["seq"]) for r in rows) == sorted(
-        (w, s) for w in range(3) for s in range(1000))
+        (w, s) for w in range(3) for s in range(1000)
+    )
     errors = (out / "errors.jsonl").read_bytes().splitlines()
     assert len(errors) == sum(1 for r in rows if r["level"] == "error")
 
 
 def test_bench_json_reports_every_metric_for_each_library(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "logflume.cli", "bench", "--records", "2000", "--json",
-         "--only", "logflume", "--only", "stdlib_file", "--only", "stdlib_queue"],
-        capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "logflume.cli",
+            "bench",
+            "--records",
+            "2000",
+            "--json",
+            "--only",
+            "logflume",
+            "--only",
+            "stdlib_file",
+            "--only",
+            "stdlib_queue",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     report = orjson.loads(proc.stdout)
     assert report["records"] == 2000
     assert set(report["results"]) == {"logflume", "stdlib_file", "stdlib_queue"}
     for metrics in report["results"].values():
-        for key in ("throughput_rps", "caller_p50_us", "caller_p99_us", "caller_p999_us",
-                    "peak_rss_mb"):
+        for key in (
+            "throughput_rps",
+            "caller_p50_us",
+            "caller_p99_us",
+            "caller_p999_us",
+            "peak_rss_mb",
+        ):
             assert metrics[key] > 0, key
         assert metrics["lines_written"] == 2000
     assert report["targets"]["no_record_lost"] is True
