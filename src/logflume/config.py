@@ -14,7 +14,7 @@ from typing import Any
 from ._record import parse_level
 from .errors import ConfigurationError
 from .logger import Dispatch, Logger
-from .pipeline import Pipeline, Policy
+from .pipeline import DEFAULT_REDACT_FIELDS, Pipeline, Policy
 from .sinks.base import Sink
 from .sinks.stream import StreamSink
 
@@ -44,6 +44,7 @@ def configure(
     batch_max_wait: float = 0.005,
     max_record_bytes: int = 65536,
     capture_source: bool = False,
+    redact_fields: Iterable[str] = DEFAULT_REDACT_FIELDS,
     shutdown_timeout: float = 5.0,
 ) -> Pipeline:
     """Set the sinks and options of the process-wide pipeline; returns it.
@@ -69,6 +70,7 @@ def configure(
         batch_max_wait=batch_max_wait,
         max_record_bytes=max_record_bytes,
         capture_source=capture_source,
+        redact_fields=redact_fields,
     )
     with _config_lock:
         old, _pipeline = _pipeline, new

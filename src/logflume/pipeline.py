@@ -44,6 +44,31 @@ _FIELD_BYTES = 64
 _NO_CONTEXT: dict[str, Any] = {}
 
 
+REDACTED = "[REDACTED]"
+DEFAULT_REDACT_FIELDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "api_key",
+        "apikey",
+        "authorization",
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "private_key",
+        "cookie",
+    }
+)
+
+
+def _redacted(values: Any, names: frozenset[str]) -> Any:
+    if names.isdisjoint(values):
+        return values
+    return {k: (REDACTED if k in names else v) for k, v in values.items()}
+
+
 class _Waiter:
     """One flush() or aflush() caller waiting for the writer to pass ``target``."""
 
@@ -100,6 +125,9 @@ _ERROR_REPORT_INTERVAL = 60.0
 class Pipeline:
     """Queue + writer thread delivering records to sinks. Usually built by ``configure()``.
 
+    Fields (bound or per call) named in ``redact_fields`` are written as
+    ``"[REDACTED]"`` in every sink; pass ``redact_fields=()`` to turn that off.
+
     ``policy`` decides what happens when the queue is full (``max_queue_records``
     records or about ``max_queue_bytes`` bytes): ``"block"`` waits up to
     ``block_timeout`` seconds for room and then drops the record; ``"drop_newest"``
@@ -120,6 +148,7 @@ class Pipeline:
         batch_max_wait: float = 0.005,
         max_record_bytes: int = 65536,
         capture_source: bool = False,
+        redact_fields: Iterable[str] = DEFAULT_REDACT_FIELDS,
     ) -> None:
         if policy not in POLICIES:
             raise ConfigurationError(f"policy must be one of {', '.join(POLICIES)}, got {policy!r}")
@@ -145,6 +174,11 @@ class Pipeline:
         self.batch_max_wait = batch_max_wait
         self.max_record_bytes = max_record_bytes
         self.capture_source = capture_source
+        if isinstance(redact_fields, str):
+            raise ConfigurationError(
+                "redact_fields must be a collection of field names, not a single string"
+            )
+        self.redact_fields = frozenset(redact_fields)
         sink_list = list(sinks)
         for sink in sink_list:
             if not callable(getattr(sink, "write_batch", None)):
@@ -447,9 +481,13 @@ class Pipeline:
         records: list[Record] = []
         append = records.append
         max_bytes = self.max_record_bytes
+        redact = self.redact_fields
         for item in batch:
             try:
                 ts_ns, level, logger, msg, args, context, fields, exc, src, _ = item
+                if redact and not (redact.isdisjoint(fields) and redact.isdisjoint(context)):
+                    context, fields = _redacted(context, redact), _redacted(fields, redact)
+                    item = (ts_ns, level, logger, msg, args, context, fields, exc, src, 0)
                 if args or exc is not None or src is not None or type(msg) is not str:
                     append(self._build(item))
                 else:  # the common case, inlined: one dict, one orjson call

@@ -151,3 +151,21 @@ def test_any_message_and_fields_give_exactly_one_valid_json_line(
     assert len(line) <= 2048
     row = orjson.loads(line)
     assert row["level"] == "info"
+
+
+def test_secret_fields_are_redacted_in_every_sink_by_default(logflume_capture: Capture) -> None:
+    log = logflume.get_logger("auth").bind(token="t-123")
+    log.info("login", user="ann", password="hunter2")
+    [record] = logflume_capture.records
+    assert record.fields == {"user": "ann", "password": "[REDACTED]"}
+    assert record.context == {"token": "[REDACTED]"}
+    assert b"hunter2" not in record.line and b"t-123" not in record.line
+
+
+def test_redaction_is_configurable_and_can_be_turned_off() -> None:
+    sink = logflume.MemorySink()
+    logflume.configure(sinks=[sink], redact_fields=("card",))
+    log = logflume.get_logger("pay")
+    log.info("charged", card="4111", password="visible")
+    assert logflume.flush(timeout=5)
+    assert sink.dicts()[0]["card"] == "[REDACTED]" and sink.dicts()[0]["password"] == "visible"
