@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import operator
 import os
 import sys
 import threading
@@ -42,6 +43,7 @@ _Item = tuple[int, int, str, Any, tuple[Any, ...], Any, Any, Any, Any, int]
 _FIXED_ITEM_BYTES = 160  # tuple + dict + record overhead, per queued record
 _FIELD_BYTES = 64
 _NO_CONTEXT: dict[str, Any] = {}
+_NBYTES = operator.itemgetter(9)
 
 
 REDACTED = "[REDACTED]"
@@ -417,7 +419,7 @@ class Pipeline:
                     self._wake.clear()
             if batch:
                 self._process(batch)
-                self._bytes_out += sum(item[9] for item in batch)
+                self._bytes_out += sum(map(_NBYTES, batch))
             elif not self._waiters:
                 self._wake.wait(0.5)
                 if self.batch_max_wait and not self._stopping:

@@ -66,30 +66,53 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+_HEADERS = {
+    "throughput_rps": "records/s",
+    "caller_p50_us": "p50 µs",
+    "caller_p99_us": "p99 µs",
+    "caller_p999_us": "p99.9 µs",
+    "peak_rss_mb": "peak RSS MB",
+    "disabled_ns": "disabled ns",
+    "lines_written": "lines",
+    "dropped": "dropped",
+}
+
+
 def _print_table(report: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
     results: dict[str, dict[str, Any]] = report.get("results", {})
-    columns: list[str] = []
+    columns = [c for c in _HEADERS if any(c in m for m in results.values())]
     for metrics in results.values():
-        for key in metrics:
-            if key not in columns:
-                columns.append(key)
+        columns += [
+            k
+            for k, v in metrics.items()
+            if k not in columns
+            and k not in ("elapsed_s", "flushed", "error")
+            and isinstance(v, (int, float))
+        ]
     table = Table(
         title=f"logflume bench — scenario {report.get('scenario')}, "
-        f"{report.get('records'):,} records"
+        f"{report.get('records'):,} records per library"
     )
     table.add_column("library")
     for column in columns:
-        table.add_column(column, justify="right")
+        table.add_column(_HEADERS.get(column, column), justify="right")
     for name, metrics in results.items():
+        if "error" in metrics:
+            table.add_row(name, f"[red]{metrics['error']}[/red]")
+            continue
         table.add_row(name, *(_fmt(metrics.get(c, "")) for c in columns))
     console.print(table)
     for section in ("ratios", "targets"):
         values = report.get(section) or {}
         if values:
-            console.print(
-                f"[bold]{section}[/bold]: " + ", ".join(f"{k}={_fmt(v)}" for k, v in values.items())
-            )
+            console.print(f"[bold]{section}[/bold]")
+            for key, value in values.items():
+                colour = (
+                    {True: "green", False: "red"}.get(value) if isinstance(value, bool) else None
+                )
+                shown = f"[{colour}]{value}[/{colour}]" if colour else _fmt(value)
+                console.print(f"  {key}: {shown}")
