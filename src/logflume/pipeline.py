@@ -227,7 +227,6 @@ class Pipeline:
         self._internal_errors = 0
         self._processed = 0
         self._batches = 0
-        self._peak_queued = 0
         self._writer_ident: int | None = None
         self._writer = threading.Thread(target=self._run, name="logflume-writer", daemon=True)
         self._writer.start()
@@ -327,6 +326,9 @@ class Pipeline:
                     self._not_full.wait(remaining)
             finally:
                 self._blocked -= 1
+            if self._closed:
+                self._dropped["closed"] += 1
+                return False
             if not self._is_full(nbytes):
                 return True
             self._dropped["block_timeout"] += 1
@@ -418,7 +420,10 @@ class Pipeline:
                     self._idle = True
                     self._wake.clear()
             if batch:
-                self._process(batch)
+                try:
+                    self._process(batch)
+                except Exception:  # a bug here must not kill the writer; count the batch
+                    self._internal_errors += len(batch)
                 self._bytes_out += sum(map(_NBYTES, batch))
             elif not self._waiters:
                 self._wake.wait(0.5)
