@@ -227,6 +227,8 @@ class Pipeline:
         self._internal_errors = 0
         self._processed = 0
         self._batches = 0
+        self._src_hits = 0
+        self._src_misses = 0
         self._writer_ident: int | None = None
         self._writer = threading.Thread(target=self._run, name="logflume-writer", daemon=True)
         self._writer.start()
@@ -472,7 +474,10 @@ class Pipeline:
             exc_dict = exc if isinstance(exc, dict) else exception_dict(exc)
         if src is not None and not isinstance(src[0], str):
             cached = self._src_cache.get(src)
-            if cached is None:
+            if cached is not None:
+                self._src_hits += 1
+            else:
+                self._src_misses += 1
                 code = src[0]
                 cached = (code.co_filename, src[1], code.co_name)
                 if len(self._src_cache) < 65536:
@@ -617,7 +622,10 @@ class Pipeline:
         return {
             "enqueued": accepted,
             "processed": self._processed,
-            "failed": sum(s.failed for s in self._states),
+            # Records a sink gave up on: raised batches, plus what sinks that handle their
+            # own errors report as ``lost_records`` (written nowhere, not even a fallback).
+            "failed": sum(s.failed for s in self._states)
+            + sum(int(e.get("lost_records", 0) or 0) for e in sinks.values()),
             "dropped": sum(dropped.values()),
             "dropped_by_reason": dropped,
             "queued": queued,
@@ -625,6 +633,11 @@ class Pipeline:
             "batches": self._batches,
             "internal_errors": self._internal_errors,
             "policy": self.policy,
+            "src_cache": {
+                "hits": self._src_hits,
+                "misses": self._src_misses,
+                "size": len(self._src_cache),
+            },
             "sinks": sinks,
         }
 

@@ -265,3 +265,31 @@ def test_forked_child_logs_through_a_fresh_writer_and_nothing_is_duplicated(
     for msg, count in (("before", 500), ("parent", 1000), ("child", 1000)):
         got = [row["i"] for row in rows if row["msg"] == msg]
         assert got == list(range(count)), msg
+
+
+def test_records_a_sink_reports_lost_count_as_failed_at_the_top() -> None:
+    class Lossy:
+        name = "lossy"
+
+        def __init__(self) -> None:
+            self.lost = 0
+
+        def write_batch(self, records: list[logflume.Record]) -> None:
+            self.lost += len(records)  # handled its own error: nothing written anywhere
+
+        def flush(self, timeout: float | None = None) -> bool:
+            return True
+
+        def close(self) -> None:
+            pass
+
+        def stats(self) -> dict[str, int]:
+            return {"lost_records": self.lost}
+
+    logflume.configure(sinks=[Lossy()])
+    for i in range(7):
+        logflume.get_logger("l").info("m", i=i)
+    assert logflume.flush(timeout=5)
+    stats = logflume.stats()
+    assert stats["sinks"]["lossy"]["lost_records"] == 7
+    assert stats["failed"] == 7

@@ -141,3 +141,15 @@ def test_get_logger_defaults_to_root_and_repr_is_informative() -> None:
     log = logflume.get_logger()
     assert log.name == "root"
     assert "root" in repr(log.bind(a=1)) and "'a': 1" in repr(log.bind(a=1))
+
+
+def test_source_locations_are_resolved_once_per_code_location() -> None:
+    sink = logflume.MemorySink()
+    logflume.configure(sinks=[sink], capture_source=True)
+    log = logflume.get_logger("src")
+    for i in range(10):
+        log.info("same line", i=i)
+    assert logflume.flush(timeout=5)
+    cache = logflume.stats()["src_cache"]
+    assert cache == {"hits": 9, "misses": 1, "size": 1}
+    assert len({r.src for r in sink.records}) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import subprocess
 import sys
 import tempfile
@@ -79,16 +80,32 @@ def run_basic(records: int, workdir: Path, only: list[str] | None = None) -> dic
 
 
 def run_scenario(
-    name: str, records: int, workdir: Path | None = None, only: list[str] | None = None
+    name: str,
+    records: int,
+    workdir: Path | None = None,
+    only: list[str] | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
-    """Run scenario ``name`` ("basic" or a ``logflume.bench.scenario_<name>`` module)."""
+    """Run scenario ``name`` ("basic" or a ``logflume.bench.scenario_<name>`` module).
+
+    ``options`` (e.g. ``files=48``) are passed to the scenario's ``run()`` when it takes
+    them and they are not None; ``only`` likewise.
+    """
     with tempfile.TemporaryDirectory(prefix="logflume-bench-") as tmp:
         where = workdir or Path(tmp)
         where.mkdir(parents=True, exist_ok=True)
         if name == "basic":
+            unknown = set(only or ()) - set(WORKERS)
+            if unknown:
+                raise ValueError(f"unknown libraries {sorted(unknown)}; use {sorted(WORKERS)}")
             return run_basic(records, where, only)
         module = importlib.import_module(f"logflume.bench.scenario_{name}")
-        out: dict[str, Any] = module.run(records, where)
+        accepted = inspect.signature(module.run).parameters
+        given = {k: v for k, v in {**options, "only": only}.items() if v is not None}
+        ignored = sorted(k for k in given if k not in accepted)
+        if ignored:
+            raise ValueError(f"scenario {name!r} does not take {', '.join(ignored)}")
+        out: dict[str, Any] = module.run(records, where, **given)
         return out
 
 

@@ -10,7 +10,6 @@ from typing import Any
 import orjson
 
 from ..bench.runner import available_scenarios, run_scenario
-from ..bench.workers import WORKERS
 
 
 def register(subparsers: Any) -> None:
@@ -30,8 +29,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--only",
         action="append",
-        choices=sorted(WORKERS),
-        help="basic scenario: run only these libraries (repeatable)",
+        help="run only these libraries/peers of the scenario (repeatable)",
+    )
+    parser.add_argument(
+        "--files", type=int, default=None, help="routed scenario: number of files (default 48)"
+    )
+    parser.add_argument(
+        "--processes", type=int, default=None, help="multi-process scenarios: processes"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
@@ -47,7 +51,18 @@ def run(args: argparse.Namespace) -> int:
     if args.records < 1:
         sys.stderr.write("logflume bench: --records must be >= 1\n")
         return 2
-    report = run_scenario(args.scenario, args.records, args.workdir, args.only)
+    try:
+        report = run_scenario(
+            args.scenario,
+            args.records,
+            args.workdir,
+            args.only,
+            files=args.files,
+            processes=args.processes,
+        )
+    except ValueError as exc:
+        sys.stderr.write(f"logflume bench: {exc}\n")
+        return 2
     if args.json:
         sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:

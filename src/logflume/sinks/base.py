@@ -11,6 +11,9 @@ Optional attributes the pipeline uses when present:
   again after it raised (default 0: the sink retries internally, like the file
   sinks do through ``logflume.fs``).
 - ``stats() -> dict`` — extra counters merged into the sink's entry in ``stats()``.
+  A sink that handles its own write errors (instead of raising) reports the records it
+  could not write anywhere as ``lost_records``; they are added to the top-level
+  ``failed`` count.
 - ``after_fork_in_child() -> None`` — rebuild locks/threads in a forked child.
 """
 
