@@ -12,6 +12,9 @@ from ._record import CRITICAL, DEBUG, ERROR, INFO, TRACE, WARNING, Record
 from .config import (
     aflush,
     configure,
+    configure_from_dict,
+    configure_from_env,
+    configure_from_toml,
     flush,
     get_logger,
     get_pipeline,
@@ -23,7 +26,10 @@ from .errors import ConfigurationError, LogflumeError, MissingDependencyError, S
 from .logger import Logger
 from .pipeline import Pipeline
 from .sinks import FileSink, MemorySink, Sink, StreamSink
+from .sinks.rotating import RotatingFileSink
+from .sinks.routed import RoutedFileSink
 from .stdlib import LogflumeHandler, capture_stdlib
+from .store import SegmentStore, StoreLockedError
 
 __version__ = "0.1.0"
 
@@ -43,13 +49,20 @@ __all__ = [
     "MissingDependencyError",
     "Pipeline",
     "Record",
+    "RotatingFileSink",
+    "RoutedFileSink",
+    "SegmentStore",
     "Sink",
     "SinkOpenError",
+    "StoreLockedError",
     "StreamSink",
     "__version__",
     "aflush",
     "capture_stdlib",
     "configure",
+    "configure_from_dict",
+    "configure_from_env",
+    "configure_from_toml",
     "flush",
     "get_logger",
     "get_pipeline",

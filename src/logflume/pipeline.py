@@ -113,7 +113,7 @@ class _SinkState:
         self.name = name
         level = getattr(sink, "level", None)
         self.level = parse_level(level) if level is not None else 0
-        self.retries = int(getattr(sink, "retry_attempts", 0) or 0)
+        self.retries = int(getattr(sink, "pipeline_retries", 0) or 0)
         self.written = 0
         self.failed = 0
         self.errors = 0

@@ -11,35 +11,31 @@ import orjson
 from logflume.cli import main
 
 
-def test_demo_writes_every_record_and_reports_zero_drops(tmp_path: Path) -> None:
+def test_demo_writes_every_record_to_every_local_sink(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "logflume.cli",
-            "demo",
-            "--records",
-            "3000",
-            "--threads",
-            "3",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+        [sys.executable, "-m", "logflume.cli", "demo", "--records", "3000", "--threads", "3",
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "every record accounted for" in proc.stdout
-    rows = [orjson.loads(x) for x in (out / "app.jsonl").read_bytes().splitlines()]
-    assert len(rows) == 3000
+    assert "every record accounted for in every sink" in proc.stdout
+    rows = [orjson.loads(x) for x in (out / "app" / "app.jsonl").read_bytes().splitlines()]
+    assert len(rows) == 3000  # below the rotation threshold: one file
     assert sorted((r["worker"], r["seq"]) for r in rows) == sorted(
         (w, s) for w in range(3) for s in range(1000)
     )
-    errors = (out / "errors.jsonl").read_bytes().splitlines()
-    assert len(errors) == sum(1 for r in rows if r["level"] == "error")
+    [error_file] = (out / "by-category").rglob("error.jsonl")
+    errors = [orjson.loads(x) for x in error_file.read_bytes().splitlines()]
+    assert len(errors) == sum(1 for r in rows if r["level"] in ("error", "critical"))
+    from logflume.store import SegmentStore
+
+    store = SegmentStore(out / "store", readonly=True)
+    try:
+        assert sum(1 for _ in store.query()) == 3000
+        assert [r["seq"] for r in store.query(where={"worker": 1})] == list(range(1000))
+    finally:
+        store.close()
 
 
 def test_bench_json_reports_every_metric_for_each_library(tmp_path: Path) -> None:

@@ -162,10 +162,10 @@ def test_a_sink_that_always_raises_does_not_stop_the_others(
     assert err.count("sink 'broken' write_batch failed") == 1  # reported once, not per batch
 
 
-def test_sink_retry_attempts_are_honoured() -> None:
+def test_pipeline_retries_of_a_sink_are_honoured() -> None:
     class Flaky:
         name = "flaky"
-        retry_attempts = 2
+        pipeline_retries = 2
 
         def __init__(self) -> None:
             self.calls = 0

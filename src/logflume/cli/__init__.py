@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 # Each module defines register(subparsers) adding its parser with set_defaults(func=run),
 # where run(args: argparse.Namespace) -> int is the exit status.
-_COMMANDS = ["demo", "bench"]
+_COMMANDS = ["demo", "bench", "query", "cat", "tail", "stats"]
 
 
 def build_parser() -> argparse.ArgumentParser:

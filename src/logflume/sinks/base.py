@@ -7,7 +7,7 @@ Optional attributes the pipeline uses when present:
 
 - ``name: str`` — the key of the sink in ``logflume.stats()`` (default: class name).
 - ``level: int`` — records below it are not passed to this sink.
-- ``retry_attempts: int`` — how many times the pipeline calls ``write_batch``
+- ``pipeline_retries: int`` — how many times the pipeline calls ``write_batch``
   again after it raised (default 0: the sink retries internally, like the file
   sinks do through ``logflume.fs``).
 - ``stats() -> dict`` — extra counters merged into the sink's entry in ``stats()``.

@@ -1,0 +1,43 @@
+"""One writer per store: an ``flock`` on ``DIR/.lock``, taken with a timeout."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from ..errors import LogflumeError
+from ..fs.lock import try_flock
+
+_POLL = 0.01  # seconds between attempts; the lock is never waited on while holding another
+
+
+class StoreLockedError(LogflumeError):
+    """Another writer holds the store's lock file (the message names its pid)."""
+
+
+class StoreLock:
+    """The writer lock of a store directory; the kernel frees it if the holder dies."""
+
+    def __init__(self, directory: Path, timeout: float) -> None:
+        self.path = directory / ".lock"
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        deadline = time.monotonic() + max(timeout, 0.0)
+        while not try_flock(fd, blocking=False):
+            if time.monotonic() >= deadline:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+                os.close(fd)
+                raise StoreLockedError(
+                    f"store {directory} is locked by another writer (pid {holder}); "
+                    f"gave up after {timeout:g} s — open it with readonly=True to read"
+                )
+            time.sleep(_POLL)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        """Release the lock (idempotent)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
