@@ -79,16 +79,8 @@ def build_dict(
     User keys named like reserved ones get a leading underscore (``level`` ->
     ``_level``) instead of overwriting them.
     """
-    global _last_second
-    sec, ns = divmod(ts_ns, 1_000_000_000)
-    cached = _last_second
-    if cached[0] == sec:
-        prefix = cached[1]
-    else:
-        prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
-        _last_second = (sec, prefix)
     out: dict[str, Any] = {
-        "ts": f"{prefix}.{ns // 1000:06d}Z",
+        "ts": format_ts(ts_ns),
         "level": LEVEL_NAMES.get(level) or level_name(level),
         "logger": logger,
         "msg": msg,
