@@ -315,8 +315,10 @@ class BackgroundCompressor:
                 self.run("unlink", job.temp_path, lambda: self.ops.unlink(job.temp_path))
                 return
             final = self.backups.name(current.index, self.codec.suffix)
-            # Keep the backup's mtime: max_age retention reads it.
-            os.utime(job.temp_fd, (current.mtime, current.mtime))
+            # Keep the backup's mtime: max_age retention reads it. If the filesystem refuses,
+            # keeping the archive (a later mtime only delays its retention) beats dropping it.
+            with contextlib.suppress(OSError):
+                os.utime(job.temp_fd, (current.mtime, current.mtime))
             self.run("rename", job.temp_path, lambda: self.ops.rename(job.temp_path, final))
             fsync_dir(self.ops, self.backups.directory)
             self.run("unlink", current.path, lambda: self.ops.unlink(current.path))

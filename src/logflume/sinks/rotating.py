@@ -20,6 +20,7 @@ import datetime as dt
 import errno
 import functools
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -174,6 +175,7 @@ class RotatingFileSink:
         self._faults = FaultTracker(self._alerts, self.name, recover_interval)
         self._torn_tail = False
         self._closed = False
+        self._retries_lock = threading.Lock()
         self._counts = dict.fromkeys(
             (
                 "records",
@@ -216,7 +218,9 @@ class RotatingFileSink:
         self, operation: str, path: str, fn: Callable[[], T], policy: RetryPolicy | None = None
     ) -> T:
         def count(exc: OSError, retry: int, delay: float) -> None:
-            self._counts["retries"] += 1
+            # The writer thread and the compressor thread both retry through here.
+            with self._retries_lock:
+                self._counts["retries"] += 1
 
         return retry_call(
             fn,
@@ -523,6 +527,7 @@ class RotatingFileSink:
 
     def after_fork_in_child(self) -> None:
         """Fresh locks and compressor thread in a forked child (the file stays open)."""
+        self._retries_lock = threading.Lock()
         self._lock.after_fork_in_child()
         self._alerts.after_fork_in_child()
         self._signal.reset_after_fork()
