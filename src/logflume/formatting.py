@@ -182,10 +182,7 @@ def _truncate(obj: dict[str, Any], size: int, max_bytes: int) -> bytes:
 
 def encode(obj: dict[str, Any], max_bytes: int = 65536) -> bytes:
     """One JSON line (``bytes`` ending in ``\\n``) of at most about ``max_bytes``."""
-    try:
-        line = orjson.dumps(obj, default=json_default, option=_OPTIONS)
-    except (orjson.JSONEncodeError, TypeError, ValueError, RecursionError):
-        line = orjson.dumps(_sanitize(obj), default=json_default, option=_OPTIONS)
+    line = _dumps(obj)
     if len(line) > max_bytes:
         line = _truncate(obj, len(line), max_bytes)
     # orjson's result sits in a malloc block of a few KiB whatever its length; a copy is

@@ -214,7 +214,6 @@ class Pipeline:
         self._urgent = threading.Event()
         self._queue: deque[_Item] = deque()
         self._accepted = 0  # records ever put in the queue
-        self._dropped_oldest = 0  # taken out of the front by drop_oldest
         self._bytes_in = 0
         self._bytes_out = 0  # written by the writer thread only
         self._bytes_dropped = 0
@@ -311,7 +310,6 @@ class Pipeline:
         if policy == "drop_oldest":
             while self._queue and self._is_full(nbytes):
                 old = self._queue.popleft()
-                self._dropped_oldest += 1
                 self._bytes_dropped += old[9]
                 self._dropped["oldest"] += 1
             return True

@@ -25,7 +25,11 @@ class LogflumeHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            pipeline = config._current_or_default()
+            # Read the active pipeline without the configuration lock: this runs for every
+            # stdlib record; the locked path is only for the very first one.
+            pipeline = config._pipeline
+            if pipeline is None or pipeline.closed:
+                pipeline = config._current_or_default()
             fields: dict[str, Any] = {
                 k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS
             }
