@@ -1,4 +1,4 @@
-"""One writer per store: an ``flock`` on ``DIR/.lock``, taken with a timeout."""
+"""One writer per directory: an ``flock`` on ``DIR/.lock``, taken with a timeout."""
 
 from __future__ import annotations
 
@@ -17,9 +17,21 @@ class StoreLockedError(LogflumeError):
 
 
 class StoreLock:
-    """The writer lock of a store directory; the kernel frees it if the holder dies."""
+    """The writer lock of a directory; the kernel frees it if the holder dies.
 
-    def __init__(self, directory: Path, timeout: float) -> None:
+    ``what`` names the directory in the error (``"store"``, ``"spool"``), ``hint``
+    tells the user what to do instead; ``error`` is the exception class raised.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        timeout: float,
+        *,
+        what: str = "store",
+        hint: str = "open it with readonly=True to read",
+        error: type[LogflumeError] = StoreLockedError,
+    ) -> None:
         self.path = directory / ".lock"
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         deadline = time.monotonic() + max(timeout, 0.0)
@@ -27,9 +39,9 @@ class StoreLock:
             if time.monotonic() >= deadline:
                 holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
                 os.close(fd)
-                raise StoreLockedError(
-                    f"store {directory} is locked by another writer (pid {holder}); "
-                    f"gave up after {timeout:g} s — open it with readonly=True to read"
+                raise error(
+                    f"{what} {directory} is locked by another writer (pid {holder}); "
+                    f"gave up after {timeout:g} s — {hint}"
                 )
             time.sleep(_POLL)
         os.ftruncate(fd, 0)

@@ -1,0 +1,571 @@
+"""LokiSink: push records to Grafana Loki from a sender thread of its own.
+
+``write_batch`` (the pipeline's writer thread) only labels the records and
+appends them to a bounded buffer; the sender thread cuts push bodies, sends
+them, and when Loki is unreachable spools them to disk, replaying the spool in
+order before anything newer once Loki answers again. See docs/sinks/loki.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from ..._record import Record, parse_level
+from ...errors import ConfigurationError
+from ...fs.alerts import Alert, AlertChannel
+from ._deadletter import DeadLetters
+from ._labels import Labeler, LabelKey, label_value, sanitize_name
+from ._refusal import refuse
+from ._spool import Spool
+from ._transport import Answer, Transport, auth_headers, push_url
+from ._wire import Encoding, Entry, Payload, group
+
+_Pending = tuple[LabelKey, Entry]
+
+
+class LokiSink:
+    """Ship records to Loki's push API in batches, retrying and spooling; lose nothing silently.
+
+    >>> sink = LokiSink("http://127.0.0.1:3100", labels={"service": "shop"},
+    ...                 spool_dir="/var/spool/shop-loki")
+    >>> logflume.configure(sinks=[sink])
+
+    Labels are ``labels`` plus the values of ``label_fields`` (``"level"``,
+    ``"logger"`` or any record field), bounded by ``max_label_values`` per field
+    and ``max_streams`` in all. ``flush(timeout)`` returns True once everything
+    written before it is accepted by Loki, spooled, or accounted for as
+    dead-lettered or dropped.
+    """
+
+    def __init__(
+        self,
+        url: str = "http://127.0.0.1:3100",
+        *,
+        labels: Mapping[str, Any] | None = None,
+        label_fields: Sequence[str] = ("level",),
+        encoding: Literal["protobuf", "json"] = "protobuf",
+        gzip: bool = True,
+        tenant_id: str | None = None,
+        auth: tuple[str, str] | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 5.0,
+        batch_max_records: int = 10_000,
+        batch_max_bytes: int = 1_000_000,
+        batch_max_wait: float = 1.0,
+        max_buffer_bytes: int = 64 * 1024 * 1024,
+        spool_dir: str | Path | None = None,
+        spool_max_bytes: int = 256 * 1024 * 1024,
+        spool_fsync: bool = False,
+        structured_metadata_fields: Sequence[str] = (),
+        max_label_values: int = 100,
+        max_streams: int = 1000,
+        restamp_late: bool = True,
+        dead_letter_path: str | Path | None = None,
+        retry_base_delay: float = 0.5,
+        retry_max_delay: float = 30.0,
+        retry_after_max: float = 300.0,
+        close_timeout: float = 5.0,
+        on_alert: Callable[[Alert], object] | None = None,
+        level: int | str | None = None,
+        name: str | None = None,
+    ) -> None:
+        if encoding not in ("protobuf", "json"):
+            raise ConfigurationError(f"encoding must be 'protobuf' or 'json', not {encoding!r}")
+        for option, value in (
+            ("batch_max_records", batch_max_records),
+            ("batch_max_bytes", batch_max_bytes),
+            ("max_buffer_bytes", max_buffer_bytes),
+            ("spool_max_bytes", spool_max_bytes),
+        ):
+            if value < 1:
+                raise ConfigurationError(f"{option} must be >= 1, got {value}")
+        for option, delay in (
+            ("timeout", timeout),
+            ("batch_max_wait", batch_max_wait),
+            ("retry_base_delay", retry_base_delay),
+            ("retry_max_delay", retry_max_delay),
+            ("retry_after_max", retry_after_max),
+        ):
+            if delay < 0:
+                raise ConfigurationError(f"{option} must be >= 0, got {delay}")
+        if labels is None:
+            labels = {"service": "logflume"}
+        self.url = push_url(url)
+        self.encoding = (
+            Encoding.PROTOBUF
+            if encoding == "protobuf"
+            else (Encoding.JSON_GZIP if gzip else Encoding.JSON)
+        )
+        self.level = parse_level(level) if level is not None else None
+        self.name = name or f"loki:{self.url}"
+        self.batch_max_records = batch_max_records
+        self.batch_max_bytes = batch_max_bytes
+        self.batch_max_wait = batch_max_wait
+        self.max_buffer_bytes = max_buffer_bytes
+        self.restamp_late = restamp_late
+        self.retry_base_delay = retry_base_delay
+        self.retry_max_delay = retry_max_delay
+        self.retry_after_max = retry_after_max
+        self.close_timeout = close_timeout
+        self._labeler = Labeler(
+            labels, label_fields, max_label_values=max_label_values, max_streams=max_streams
+        )
+        self._metadata_fields = tuple((f, sanitize_name(f)) for f in structured_metadata_fields)
+        all_headers = {**auth_headers(auth), **dict(headers or {})}
+        if tenant_id:
+            all_headers["X-Scope-OrgID"] = tenant_id
+        self._transport = Transport(self.url, all_headers, timeout)
+        self.alerts = AlertChannel(None, on_alert)
+        self._spool = (
+            Spool(spool_dir, spool_max_bytes, fsync=spool_fsync) if spool_dir is not None else None
+        )
+        if dead_letter_path is None and spool_dir is not None:
+            dead_letter_path = Path(spool_dir) / "dead-letter.jsonl"
+        self._dead = DeadLetters(dead_letter_path)
+
+        self._cond = threading.Condition()
+        self._pending: list[_Pending] = []
+        self._pending_bytes = 0
+        self._pending_start = 0  # seq of _pending[0]
+        self._pending_since = 0.0
+        self._next_seq = 0
+        self._ready: deque[Payload] = deque()
+        self._ready_bytes = 0
+        self._front: deque[Payload] = deque()  # pieces of a refused batch, sent first
+        self._front_origin: int | None = None  # spool id the pieces came from
+        self._busy: Payload | None = None
+        self._flush_to = 0
+        self._retry_at = 0.0
+        self._failures = 0
+        self._stop = False
+        self._closed = False
+        self._counts: dict[str, int] = dict.fromkeys(
+            (
+                "pushes",
+                "entries_sent",
+                "bytes_sent",
+                "retries",
+                "spooled_batches",
+                "spooled_entries",
+                "replayed_entries",
+                "restamped",
+                "dropped",
+                "spool_errors",
+                "lost_records",
+                "refused_pushes",
+                "sender_errors",
+            ),
+            0,
+        )
+        self.last_retry_delay = 0.0
+        self.last_error = ""
+        self._sender = self._start_sender()
+
+    def _start_sender(self) -> threading.Thread:
+        thread = threading.Thread(target=self._run, name=f"logflume-{self.name}", daemon=True)
+        thread.start()
+        return thread
+
+    # --- the pipeline's side ------------------------------------------------------------
+
+    def write_batch(self, records: Sequence[Record]) -> None:
+        key = self._labeler.key
+        fields = self._metadata_fields
+        items: list[_Pending] = []
+        size = 0
+        for record in records:
+            line = record.line
+            if line.endswith(b"\n"):
+                line = line[:-1]
+            size += len(line)
+            metadata = self._metadata(record) if fields else ()
+            items.append((key(record), (record.ts_ns, line, metadata)))
+        with self._cond:
+            if self._closed:
+                self._counts["lost_records"] += len(items)
+                return
+            if not self._pending:
+                self._pending_since = time.monotonic()
+            self._pending.extend(items)
+            self._pending_bytes += size
+            self._next_seq += len(items)
+            self._bound_memory()
+            if (
+                len(self._pending) >= self.batch_max_records
+                or self._pending_bytes >= self.batch_max_bytes
+            ):
+                self._cond.notify_all()
+
+    def _metadata(self, record: Record) -> tuple[tuple[str, str], ...]:
+        pairs = []
+        for field, name in self._metadata_fields:
+            value = record.fields.get(field)
+            if value is None:
+                value = record.context.get(field)
+            if value is not None:
+                pairs.append((name, label_value(value)))
+        return tuple(pairs)
+
+    def _bound_memory(self) -> None:
+        """With the lock held: drop the oldest unsent entries beyond ``max_buffer_bytes``."""
+        while self._pending_bytes + self._ready_bytes > self.max_buffer_bytes:
+            if self._ready:
+                payload = self._ready.popleft()
+                self._ready_bytes -= len(payload.body)
+                self._counts["dropped"] += payload.entries
+                continue
+            excess = self._pending_bytes - self.max_buffer_bytes
+            cut = 0
+            while cut < len(self._pending) and excess > 0:
+                excess -= len(self._pending[cut][1][1])
+                cut += 1
+            self._pending_bytes -= sum(len(item[1][1]) for item in self._pending[:cut])
+            del self._pending[:cut]
+            self._pending_start += cut
+            self._counts["dropped"] += cut
+            break
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every entry written before this call is accepted by Loki, spooled,
+        dead-lettered or counted as dropped; False if ``timeout`` passes first."""
+        with self._cond:
+            target = self._next_seq
+            self._flush_to = max(self._flush_to, target)
+            self._cond.notify_all()
+            return self._cond.wait_for(lambda: self._settled() >= target, timeout)
+
+    def wait_flushed(self, timeout: float | None = None) -> bool:
+        """Same as ``flush``: wait for what was written so far to be delivered or spooled."""
+        return self.flush(timeout)
+
+    async def await_flushed(self, timeout: float | None = None) -> bool:
+        """``wait_flushed`` for asyncio, without blocking the event loop."""
+        import asyncio
+
+        return await asyncio.to_thread(self.flush, timeout)
+
+    def wait_delivered(self, timeout: float | None = None) -> bool:
+        """Wait until Loki accepted (or we dead-lettered/dropped) everything written so far,
+        spooled batches included; False if ``timeout`` passes first."""
+        with self._cond:
+            target = self._next_seq
+            self._flush_to = max(self._flush_to, target)
+            self._cond.notify_all()
+            return self._cond.wait_for(
+                lambda: (
+                    self._settled() >= target
+                    and self._busy is None
+                    and not self._front
+                    and not (self._spool is not None and self._spool.batches)
+                ),
+                timeout,
+            )
+
+    def _settled(self) -> int:
+        """With the lock held: every entry with a lower seq is delivered, spooled or gone."""
+        floor = self._pending_start if self._pending else self._next_seq
+        for payload in (self._busy, *self._front, *self._ready):
+            if payload is not None and 0 <= payload.first_seq < floor:
+                floor = payload.first_seq
+        return floor
+
+    def close(self) -> None:
+        """Deliver or spool what is buffered (up to ``close_timeout`` s), then stop.
+
+        Entries still only in memory after that are counted in ``lost_records``.
+        """
+        if self._closed:
+            return
+        self.flush(self.close_timeout)
+        with self._cond:
+            self._closed = True
+            self._stop = True
+            self._cond.notify_all()
+        self._sender.join(self.close_timeout + 1.0)
+        with self._cond:
+            stuck = [] if self._busy is None or self._busy in self._front else [self._busy]
+            unsent = len(self._pending) + sum(
+                p.entries for p in (*stuck, *self._ready, *self._front) if p.first_seq >= 0
+            )
+            self._counts["lost_records"] += unsent
+            self._pending.clear()
+            self._ready.clear()
+            self._front.clear()
+        self._transport.close()
+        if self._spool is not None:
+            self._spool.close()
+
+    def after_fork_in_child(self) -> None:
+        """The child keeps the configuration, not the parent's buffers, spool or thread."""
+        self._cond = threading.Condition()
+        self._pending, self._ready, self._front = [], deque(), deque()
+        self._pending_bytes = self._ready_bytes = 0
+        self._pending_start = self._next_seq = self._flush_to = 0
+        self._busy = None
+        self._front_origin = None
+        self._spool = None  # the parent process owns it (its lock, its replay offset)
+        self.alerts.after_fork_in_child()
+        old = self._transport
+        self._transport = Transport(self.url, old.headers, old.timeout)
+        self._sender = self._start_sender()
+
+    def stats(self) -> dict[str, Any]:
+        with self._cond:
+            out: dict[str, Any] = dict(self._counts)
+            out.update(
+                buffered_entries=len(self._pending)
+                + sum(p.entries for p in (*self._ready, *self._front)),
+                buffered_bytes=self._pending_bytes + self._ready_bytes,
+                streams=self._labeler.stream_count,
+                label_overflow=self._labeler.overflowed,
+                consecutive_failures=self._failures,
+                last_retry_delay=self.last_retry_delay,
+                last_error=self.last_error,
+            )
+        out.update(self._dead.stats())
+        if self._spool is not None:
+            spool = self._spool
+            out.update(
+                spool_batches=spool.batches,
+                spool_entries=spool.entries,
+                spool_bytes=spool.disk_bytes,
+                spool_dropped=spool.dropped_entries,
+                spool_torn_bytes=spool.torn_bytes,
+                spool_corrupt_batches=spool.corrupt_batches,
+                spool_recovered_entries=spool.recovered_entries,
+            )
+            out["dropped"] += spool.dropped_entries
+        out.update(self.alerts.stats())
+        return out
+
+    # --- the sender thread --------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            job = self._next_job()
+            if job is None:
+                return
+            action, payload = job
+            if payload is None:  # the spool's head, read without holding the lock
+                assert self._spool is not None
+                payload = self._spool.head()
+                if payload is None:
+                    continue
+            try:
+                if action == "spool":
+                    self._spool_one(payload)
+                else:
+                    self._send(payload)
+            except Exception as exc:  # a bug here must not end delivery; keep the payload
+                self._counts["sender_errors"] += 1
+                self.last_error = f"sender: {type(exc).__name__}: {exc}"
+                with self._cond:
+                    self._requeue(payload)
+                    self._retry_at = time.monotonic() + self.retry_base_delay
+                    self._cond.notify_all()
+
+    def _next_job(self) -> tuple[str, Payload | None] | None:
+        """Wait for something to do: ("send" | "spool", payload), or None to stop.
+
+        ("send", None) means: send the spool's head.
+        """
+        with self._cond:
+            while True:
+                if self._stop:
+                    return None
+                now = time.monotonic()
+                self._cut(now)
+                outage = self._failures > 0
+                if self._spool is not None and self._ready and (outage or self._over_half()):
+                    return "spool", self._take_ready()
+                wait: float | None = None
+                if self._front or self._ready or (self._spool is not None and self._spool.batches):
+                    if now >= self._retry_at:
+                        if self._front:
+                            self._busy = self._front[0]
+                            return "send", self._front[0]
+                        if self._spool is not None and self._spool.batches:
+                            return "send", None
+                        return "send", self._take_ready()
+                    wait = self._retry_at - now
+                if self._pending:
+                    linger = self._pending_since + self.batch_max_wait - now
+                    wait = linger if wait is None else min(wait, linger)
+                self._cond.wait(wait)
+
+    def _over_half(self) -> bool:
+        return self._ready_bytes > self.max_buffer_bytes // 2
+
+    def _take_ready(self) -> Payload:
+        payload = self._ready.popleft()
+        self._ready_bytes -= len(payload.body)
+        self._busy = payload
+        return payload
+
+    def _cut(self, now: float) -> None:
+        """With the lock held: turn pending entries into push bodies when a batch is due."""
+        while self._pending:
+            due = (
+                len(self._pending) >= self.batch_max_records
+                or self._pending_bytes >= self.batch_max_bytes
+                or now - self._pending_since >= self.batch_max_wait
+                or self._flush_to > self._pending_start
+                or self._stop
+            )
+            if not due:
+                return
+            count, size = 0, 0
+            for _, entry in self._pending:
+                if count and (count >= self.batch_max_records or size >= self.batch_max_bytes):
+                    break
+                count += 1
+                size += len(entry[1])
+            chunk = self._pending[:count]
+            del self._pending[:count]
+            payload = Payload.build(group(chunk), self.encoding, self._pending_start)
+            self._pending_start += count
+            self._pending_bytes -= size
+            self._pending_since = now
+            self._ready.append(payload)
+            self._ready_bytes += len(payload.body)
+
+    def _requeue(self, payload: Payload) -> None:
+        """With the lock held: put an unsent payload back where it came from."""
+        if self._busy is payload:
+            self._busy = None
+        if payload.spool_id is not None or payload in self._front:
+            return  # still in the spool / still first in line
+        self._ready.appendleft(payload)
+        self._ready_bytes += len(payload.body)
+
+    def _spool_one(self, payload: Payload) -> None:
+        assert self._spool is not None
+        try:
+            self._spool.append(payload)
+        except OSError as exc:
+            with self._cond:
+                self._counts["spool_errors"] += 1
+                self._requeue(payload)
+                self._retry_at = max(self._retry_at, time.monotonic() + self.retry_base_delay)
+                self._cond.notify_all()
+            self._alert("spool", str(self._spool.directory), exc.errno, str(exc))
+            return
+        with self._cond:
+            self._counts["spooled_batches"] += 1
+            self._counts["spooled_entries"] += payload.entries
+            self._busy = None
+            self._cond.notify_all()
+
+    def _send(self, payload: Payload) -> None:
+        answer = self._transport.post(payload)
+        if answer.ok:
+            self._delivered(payload)
+        elif answer.retryable:
+            self._failed(payload, answer)
+        else:
+            self._refused(payload, answer)
+
+    def _delivered(self, payload: Payload) -> None:
+        from_spool = payload.spool_id is not None
+        if from_spool:
+            assert self._spool is not None
+            self._spool.ack(payload.spool_id or 0)
+        with self._cond:
+            self._counts["pushes"] += 1
+            self._counts["entries_sent"] += payload.entries
+            self._counts["bytes_sent"] += len(payload.body)
+            if from_spool:
+                self._counts["replayed_entries"] += payload.entries
+            self._failures = 0
+            self._retry_at = 0.0
+            self._done_with(payload)
+            self._cond.notify_all()
+
+    def _done_with(self, payload: Payload) -> None:
+        """With the lock held: ``payload`` needs no more sending."""
+        if self._busy is payload:
+            self._busy = None
+        if self._front and self._front[0] is payload:
+            self._front.popleft()
+            if not self._front and self._front_origin is not None:
+                assert self._spool is not None
+                self._spool.ack(self._front_origin)
+                self._front_origin = None
+
+    def _failed(self, payload: Payload, answer: Answer) -> None:
+        payload.attempts += 1
+        with self._cond:
+            self._failures += 1
+            self._counts["retries"] += 1
+            delay = min(self.retry_max_delay, self.retry_base_delay * 2 ** (self._failures - 1))
+            delay *= 1 + random.uniform(-0.2, 0.2)
+            if answer.status in (401, 403):
+                delay = self.retry_max_delay
+            if answer.retry_after is not None:
+                delay = max(delay, min(answer.retry_after, self.retry_after_max))
+            self.last_retry_delay = delay
+            self._retry_at = time.monotonic() + delay
+            self.last_error = answer.error or f"HTTP {answer.status}: {answer.text[:200]}"
+            first = self._failures == 1
+            self._requeue(payload)
+            self._cond.notify_all()
+        if answer.status in (401, 403) or first:
+            severity: Literal["error", "warning"] = (
+                "error" if answer.status in (401, 403) else "warning"
+            )
+            self._alert("push", self.url, None, self.last_error, severity)
+
+    def _refused(self, payload: Payload, answer: Answer) -> None:
+        """Loki answered 400/413/another 4xx: split, re-stamp or dead-letter, never resend as is."""
+        try:
+            streams = payload.streams()
+        except Exception as exc:  # unreadable batch: keep its bytes in the dead-letter file
+            self._dead.write_raw(payload, answer, f"undecodable batch: {exc}")
+            pieces: list[Payload] = []
+        else:
+            outcome = refuse(streams, answer.status, answer.text, self.restamp_late, time.time_ns)
+            pieces = [Payload.build(s, payload.encoding, payload.first_seq) for s in outcome.pieces]
+            if outcome.dead:
+                self._dead.write(outcome.dead, answer)
+            with self._cond:
+                self._counts["restamped"] += outcome.restamped
+        self._alert(
+            "push",
+            self.url,
+            None,
+            f"Loki refused {payload.entries} entries (HTTP {answer.status}): {answer.text[:300]}",
+        )
+        with self._cond:
+            self._counts["refused_pushes"] += 1
+            was_front = bool(self._front) and self._front[0] is payload
+            if was_front:
+                self._front.popleft()
+            elif payload.spool_id is not None:
+                self._front_origin = payload.spool_id
+            self._front.extendleft(reversed(pieces))
+            self._busy = None
+            if not self._front and self._front_origin is not None:
+                assert self._spool is not None
+                self._spool.ack(self._front_origin)
+                self._front_origin = None
+            self._cond.notify_all()
+
+    def _alert(
+        self,
+        operation: str,
+        path: str,
+        errno: int | None,
+        message: str,
+        severity: Literal["error", "warning"] = "error",
+    ) -> None:
+        with contextlib.suppress(Exception):
+            self.alerts.emit(
+                Alert(time.time(), self.name, operation, path, errno, message, severity=severity)
+            )
