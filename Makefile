@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LINT_PATHS := $(wildcard src tests benchmarks)
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test test-stability lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "logflume needs Python >= 3.11")'
@@ -28,6 +28,10 @@ format: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# The Loki sink's end-to-end tests, each ten times in a row (run by .ci/run).
+test-stability: $(STAMP)
+	LOGFLUME_LOKI_REPEAT=10 $(BIN)/pytest -q tests/integration/test_loki_sink.py
 
 bench: $(STAMP)
 	$(BIN)/logflume bench

@@ -8,6 +8,8 @@
 True
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._record import CRITICAL, DEBUG, ERROR, INFO, TRACE, WARNING, Record
 from .config import (
     aflush,
@@ -31,7 +33,20 @@ from .sinks.routed import RoutedFileSink
 from .stdlib import LogflumeHandler, capture_stdlib
 from .store import SegmentStore, StoreLockedError
 
+if TYPE_CHECKING:
+    from .sinks.loki import LokiSink
+
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # Network sinks load on first use: ``import logflume`` stays light.
+    if name == "LokiSink":
+        from .sinks.loki import LokiSink
+
+        return LokiSink
+    raise AttributeError(f"module 'logflume' has no attribute {name!r}")
+
 
 __all__ = [
     "CRITICAL",
@@ -45,6 +60,7 @@ __all__ = [
     "LogflumeError",
     "LogflumeHandler",
     "Logger",
+    "LokiSink",
     "MemorySink",
     "MissingDependencyError",
     "Pipeline",

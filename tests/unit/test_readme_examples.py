@@ -46,3 +46,23 @@ def test_readme_stdlib_example_reaches_the_pipeline() -> None:
         root.setLevel(saved[0])
     [record] = sink.records
     assert record.msg == "disk at 91%" and record.fields == {"mount": "/var"}
+
+
+def test_readme_loki_example_delivers_to_a_loki(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from logflume.testing.loki_receiver import LokiReceiver
+
+    [block] = [b for b in _python_blocks() if "LokiSink" in b]
+    monkeypatch.chdir(tmp_path)
+    with LokiReceiver() as loki:
+        code = block.replace("http://loki:3100", loki.url).replace(
+            "/var/spool/shop-loki", str(tmp_path / "spool")
+        )
+        exec(compile(code, str(README), "exec"), {"__name__": "readme", "logflume": logflume})
+        logflume.get_logger("t").error("boom")
+        assert logflume.flush(timeout=10)
+        [(labels, entries)] = loki.streams().items()
+    assert dict(labels) == {"service": "shop", "level": "error"}
+    assert len(entries) == 1
+    assert (tmp_path / "logs" / "app.jsonl").read_bytes().count(b"\n") == 1

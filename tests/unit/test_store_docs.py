@@ -1,4 +1,4 @@
-"""The Python example of docs/sinks/store.md runs as written."""
+"""The Python examples of docs/sinks/store.md and loki.md run as written."""
 
 from __future__ import annotations
 
@@ -21,3 +21,14 @@ def test_store_page_example_runs_and_finds_the_error(
     logflume.shutdown()
     assert capsys.readouterr().out.rstrip().endswith("payment timeout")
     assert list((tmp_path / "logs" / "store").glob("seg-*.jsonl.zst"))
+
+
+LOKI_DOC = DOC.with_name("loki.md")
+
+
+def test_loki_page_receiver_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = re.findall(r"```python\n(.*?)```", LOKI_DOC.read_text(), flags=re.DOTALL)
+    [example] = [block for block in blocks if "LokiReceiver()" in block]
+    monkeypatch.chdir(tmp_path)
+    exec(compile("import logflume\n" + example, str(LOKI_DOC), "exec"), {"__name__": "doc"})
+    logflume.shutdown()
