@@ -342,3 +342,102 @@ def test_flush_from_asyncio(receiver: LokiReceiver) -> None:
     assert asyncio.run(main())
     assert receiver.entries_count() == 1
     sink.close()
+
+
+def test_a_quiet_service_ships_after_batch_max_wait_without_any_flush(
+    receiver: LokiReceiver,
+) -> None:
+    sink = LokiSink(receiver.url, batch_max_wait=0.05)
+    sink.write_batch([Record(time.time_ns(), INFO, "a", "m", {}, {}, line=b'{"seq":0}\n')])
+    assert receiver.wait_for_entries(1, timeout=10)  # nobody called flush()
+    sink.write_batch([Record(time.time_ns(), INFO, "a", "m", {}, {}, line=b'{"seq":1}\n')])
+    assert receiver.wait_for_entries(2, timeout=10)
+    sink.close()
+
+
+def test_flush_during_a_replay_returns_once_new_batches_are_spooled(
+    receiver: LokiReceiver, tmp_path: Path
+) -> None:
+    receiver.down()
+    sink = LokiSink(receiver.url, spool_dir=tmp_path, batch_max_records=100, **FAST)
+    logflume.configure(sinks=[sink])
+    log = logflume.get_logger("app")
+    for seq in range(5000):
+        log.info("r", seq=seq)
+    assert logflume.flush(timeout=30)
+    receiver.up()
+    for seq in range(5000, 6000):  # while the backlog replays
+        log.info("r", seq=seq)
+    assert logflume.flush(timeout=30)
+    assert sink.wait_delivered(timeout=60)
+    (entries,) = receiver.streams().values()
+    assert seqs(entries) == list(range(6000))  # new entries behind the backlog, in order
+    logflume.shutdown()
+    assert sink.stats()["lost_records"] == 0
+
+
+def test_a_sender_that_keeps_failing_on_one_batch_dead_letters_it_and_goes_on(
+    receiver: LokiReceiver, tmp_path: Path
+) -> None:
+    sink = LokiSink(receiver.url, dead_letter_path=tmp_path / "dead", **FAST)
+    real_post = sink._transport.post
+    calls: list[int] = []
+
+    def broken(payload: Any) -> Any:
+        calls.append(payload.entries)
+        raise RuntimeError("a bug in the client")
+
+    sink._transport.post = broken  # type: ignore[method-assign]
+    sink.write_batch([Record(time.time_ns(), INFO, "a", "m", {}, {}, line=b'{"seq":0}\n')])
+    assert sink.flush(timeout=30)  # settled: dead-lettered after three errors in a row
+    assert len(calls) == 3 and sink.stats()["sender_errors"] == 3
+    assert sink.stats()["dead_lettered"] == 1
+    assert b"a bug in the client" in (tmp_path / "dead").read_bytes()
+    sink._transport.post = real_post  # type: ignore[method-assign]
+    sink.write_batch([Record(time.time_ns(), INFO, "a", "m", {}, {}, line=b'{"seq":1}\n')])
+    assert sink.wait_delivered(timeout=30)
+    assert all_seqs(receiver) == [1]
+    sink.close()
+
+
+def test_timestamps_before_1970_do_not_stop_the_sender(receiver: LokiReceiver) -> None:
+    sink = LokiSink(receiver.url, **FAST)
+    sink.write_batch([Record(-5, INFO, "a", "m", {}, {}, line=b'{"seq":0}\n')])
+    sink.write_batch([Record(time.time_ns(), INFO, "a", "m", {}, {}, line=b'{"seq":1}\n')])
+    assert sink.wait_delivered(timeout=30)
+    assert sorted(ts for e in receiver.streams().values() for ts, _, _ in e)[0] == 0
+    sink.close()
+
+
+def test_a_forked_child_neither_hangs_nor_keeps_the_parents_spool_locked(
+    receiver: LokiReceiver, tmp_path: Path
+) -> None:
+    sink = LokiSink(receiver.url, spool_dir=tmp_path, **FAST)
+    logflume.configure(sinks=[sink])
+    logflume.get_logger("app").info("parent", seq=0)
+    assert logflume.flush(timeout=30)
+    release_r, release_w = os.pipe()
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: log, report, then stay alive until the parent is done
+        ok = False
+        try:
+            os.close(release_w)
+            logflume.get_logger("app").info("child", seq=1)
+            ok = logflume.flush(timeout=10) and sink.stats()["entries_sent"] == 1
+            os.write(ready_w, b"1" if ok else b"0")
+            os.read(release_r, 1)
+        finally:
+            os._exit(0 if ok else 1)
+    os.close(ready_w)
+    os.close(release_r)
+    try:
+        assert os.read(ready_r, 1) == b"1"
+        logflume.shutdown()  # the parent's sink releases the spool...
+        successor = LokiSink(receiver.url, spool_dir=tmp_path, **FAST)  # ...and it is free
+        successor.close()
+    finally:
+        os.write(release_w, b"x")
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert all_seqs(receiver) == [0, 1]

@@ -219,3 +219,66 @@ def test_one_process_per_spool(tmp_path: Path) -> None:
     with pytest.raises(SpoolLockedError, match="own spool_dir"):
         Spool(tmp_path, 1024 * 1024, fsync=False)
     spool.close()
+
+
+def test_refused_head_is_replaced_durably_by_its_parts(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, 1024 * 1024, fsync=False)
+    spool.append(payload(4))
+    spool.append(payload(5))
+    head = spool.head()
+    assert head is not None and head.entries == 4
+    part_a, part_b = payload(1, 7), payload(3, 9)
+    spool.replace_head(head.spool_id or 0, [part_a, part_b])
+    first = spool.head()
+    assert first is not None and first.body == part_a.body
+    spool.ack(first.spool_id or 0)  # part A accepted, then the process stops
+    spool.close()
+    again = Spool(tmp_path, 1024 * 1024, fsync=False)
+    bodies = []
+    while (item := again.head()) is not None:
+        bodies.append(item.body)
+        again.ack(item.spool_id or 0)
+    assert bodies == [part_b.body, payload(5).body]  # not the refused batch, not A again
+    assert again.entries == 0
+    again.close()
+
+
+def test_a_crash_between_front_file_and_replay_offset_sends_the_parts_only(
+    tmp_path: Path,
+) -> None:
+    spool = Spool(tmp_path, 1024 * 1024, fsync=False)
+    spool.append(payload(4))
+    offset_before = (
+        (tmp_path / "replay.offset").read_bytes() if (tmp_path / "replay.offset").exists() else None
+    )
+    head = spool.head()
+    assert head is not None
+    spool.replace_head(head.spool_id or 0, [payload(2, 3)])
+    spool.close()
+    if offset_before is None:  # as if the offset had not been moved yet
+        (tmp_path / "replay.offset").unlink()
+    else:
+        (tmp_path / "replay.offset").write_bytes(offset_before)
+    again = Spool(tmp_path, 1024 * 1024, fsync=False)
+    item = again.head()
+    assert item is not None and item.body == payload(2, 3).body
+    again.ack(item.spool_id or 0)
+    assert again.head() is None
+    again.close()
+
+
+def test_small_spools_keep_offsets_right_and_oversized_batches_are_refused(
+    tmp_path: Path,
+) -> None:
+    spool = Spool(tmp_path, 30_000, fsync=False)
+    for _ in range(6):
+        assert spool.append(payload(10, 1000))  # ~10 KiB each; older ones dropped
+    assert spool.disk_bytes <= 30_000
+    assert spool.corrupt_batches == 0
+    while (item := spool.head()) is not None:
+        assert item.body == payload(10, 1000).body
+        spool.ack(item.spool_id or 0)
+    assert spool.corrupt_batches == 0 and spool.entries == 0
+    assert spool.append(payload(40, 1000)) is False  # alone larger than the spool
+    assert spool.dropped_entries >= 40
+    spool.close()

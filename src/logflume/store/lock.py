@@ -49,7 +49,8 @@ class StoreLock:
         self._fd: int | None = fd
 
     def release(self) -> None:
-        """Release the lock (idempotent)."""
+        """Release the lock (idempotent). In a forked child this only closes the child's
+        descriptor: the ``flock`` stays held while the parent's copy is open."""
         fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)

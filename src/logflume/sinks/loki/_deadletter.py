@@ -81,6 +81,10 @@ class DeadLetters:
                 self.errors += 1
                 self.unsaved += entries
 
+    def after_fork_in_child(self) -> None:
+        """A fresh lock (the parent's sender may have held it at fork)."""
+        self._lock = threading.Lock()
+
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {

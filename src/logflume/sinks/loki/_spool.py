@@ -1,17 +1,23 @@
 """The outage spool: push bodies kept on disk, in order, until Loki accepts them.
 
-Layout of ``spool_dir``: segment files ``spool-<n>.seg`` holding records
-``header + body`` (header: magic, encoding, entry count, body length, CRC-32
-of the body), ``replay.offset`` (the segment and offset of the oldest record
-not yet accepted, replaced atomically after each acknowledgement) and
-``.lock`` (one process per spool). A process opening the spool replays what the
-previous one left; a torn record at the end of a segment (a crash mid-append)
-is moved aside to ``<segment>.torn-<offset>`` and counted.
+Layout of ``spool_dir``:
 
-Bodies are stored as sent, so a resend is byte-identical and Loki drops the
-duplicate of a batch it accepted just before a crash. When a record does not
-fit in ``max_bytes``, whole segments are dropped from the oldest, and their
-entries counted in ``dropped_entries``.
+- ``spool-<n>.seg``: segment files of records ``header + body`` (header: magic,
+  encoding, entry count, body length, CRC-32 of the body), appended in order;
+- ``replay.offset``: the segment and offset of the oldest record not yet accepted,
+  replaced atomically after each acknowledgement;
+- ``front.seg``: batches that go *before* the segments: the parts of a batch Loki
+  refused (split per stream, or re-stamped). Rewritten atomically; it names the
+  segment record it replaces, so a crash between writing it and moving the replay
+  offset never sends both, and re-stamped entries keep the time they were given;
+- ``.lock``: one process per spool.
+
+A process opening the spool replays what the previous one left; a torn record at
+the end of a segment (a crash mid-append) is moved aside to
+``<segment>.torn-<offset>`` and counted. Bodies are stored as sent, so a resend is
+byte-identical and Loki drops the duplicate of a batch it accepted just before a
+crash. When a record does not fit in ``max_bytes``, whole segments are dropped
+from the oldest, and their entries counted in ``dropped_entries``.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import os
 import struct
 import zlib
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +37,10 @@ from ._wire import Encoding, Payload
 
 _HEADER = struct.Struct("<4sB3xIII")  # magic, encoding, entries, body length, crc32(body)
 _MAGIC = b"LFS1"
+_FRONT_HEADER = struct.Struct("<4sqq")  # magic, segment and offset of the record replaced
+_FRONT_MAGIC = b"LFF1"
 _OFFSET_FILE = "replay.offset"
+_FRONT_FILE = "front.seg"
 _PREFIX, _SUFFIX = "spool-", ".seg"
 
 
@@ -48,8 +58,34 @@ class _Ref:
     encoding: Encoding
 
 
+def _record(payload: Payload) -> bytes:
+    body = payload.body
+    header = _HEADER.pack(_MAGIC, payload.encoding, payload.entries, len(body), zlib.crc32(body))
+    return header + body
+
+
+def _records(data: bytes, pos: int) -> tuple[list[tuple[int, Encoding, int, bytes]], int]:
+    """The whole, intact records in ``data`` from ``pos``: (offset, encoding, entries, body),
+    and where the first torn or corrupt one starts (``len(data)`` if none)."""
+    found = []
+    while pos + _HEADER.size <= len(data):
+        magic, encoding, entries, length, crc = _HEADER.unpack_from(data, pos)
+        start, end = pos + _HEADER.size, pos + _HEADER.size + length
+        if magic != _MAGIC or end > len(data) or encoding not in Encoding._value2member_map_:
+            break
+        body = data[start:end]
+        if zlib.crc32(body) != crc:
+            break
+        found.append((pos, Encoding(encoding), entries, body))
+        pos = end
+    return found, pos
+
+
 class Spool:
-    """Append-only FIFO of push bodies on disk; used by the sink's sender thread only."""
+    """Append-only FIFO of push bodies on disk; used by the sink's sender thread only.
+
+    ``batches``, ``entries`` and ``disk_bytes`` are plain counters other threads may read.
+    """
 
     def __init__(self, directory: str | os.PathLike[str], max_bytes: int, *, fsync: bool) -> None:
         self.directory = Path(directory)
@@ -65,24 +101,25 @@ class Spool:
             error=SpoolLockedError,
         )
         self._refs: deque[_Ref] = deque()
+        self._front: list[Payload] = []
+        self._front_marker = (-1, -1)
+        self._front_bytes = 0
         self._sizes: dict[int, int] = {}  # segment number -> bytes on disk
         self._next_id = 0
-        self._entries = 0  # these two are kept up to date: stats() reads them from other threads
+        self._entries = 0
         self._disk = 0
+        self.batches = 0
         self.dropped_entries = 0
         self.dropped_batches = 0
         self.torn_bytes = 0
         self.corrupt_batches = 0
+        self.offset_errors = 0
         self.recovered_entries = 0
-        self._load()
-        self._active = max(self._sizes, default=0) + 1
+        self._active = 1
         self._fd: int | None = None
+        self._load()
 
     # --- state -------------------------------------------------------------------------
-
-    @property
-    def batches(self) -> int:
-        return len(self._refs)
 
     @property
     def entries(self) -> int:
@@ -92,6 +129,10 @@ class Spool:
     def disk_bytes(self) -> int:
         return self._disk
 
+    def _count(self, batches: int, entries: int) -> None:
+        self.batches += batches
+        self._entries += entries
+
     def _set_size(self, segment: int, size: int) -> None:
         self._disk += size - self._sizes.get(segment, 0)
         self._sizes[segment] = size
@@ -99,21 +140,36 @@ class Spool:
     def _path(self, segment: int) -> Path:
         return self.directory / f"{_PREFIX}{segment:012d}{_SUFFIX}"
 
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
     # --- opening: what the previous process left -----------------------------------------
 
     def _load(self) -> None:
         head_segment, head_offset = self._read_offset()
+        newest = head_segment
         for path in sorted(self.directory.glob(f"{_PREFIX}*{_SUFFIX}")):
             try:
                 segment = int(path.name[len(_PREFIX) : -len(_SUFFIX)])
             except ValueError:
                 continue
+            newest = max(newest, segment)
             if segment < head_segment:
                 path.unlink(missing_ok=True)  # fully replayed before the last stop
                 continue
             start = head_offset if segment == head_segment else 0
             self._set_size(segment, self._scan(path, segment, start))
-        self.recovered_entries = self.entries
+        self._load_front()
+        if self._front and self._refs:
+            head = self._refs[0]
+            if (head.segment, head.offset) == self._front_marker:
+                # Stopped between writing the front file and moving the replay offset.
+                self._refs.popleft()
+                self._count(-1, -head.entries)
+        # Never reuse a segment number: a position names one record for good.
+        self._active = max(newest, self._front_marker[0]) + 1
+        self.recovered_entries = self._entries
 
     def _read_offset(self) -> tuple[int, int]:
         try:
@@ -125,57 +181,61 @@ class Spool:
     def _scan(self, path: Path, segment: int, start: int) -> int:
         """Index the whole records of ``path`` from ``start``; move a torn tail aside."""
         data = path.read_bytes()
-        pos = start if start <= len(data) else len(data)
-        while pos + _HEADER.size <= len(data):
-            magic, encoding, entries, length, crc = _HEADER.unpack_from(data, pos)
-            end = pos + _HEADER.size + length
-            if magic != _MAGIC or end > len(data) or encoding not in Encoding._value2member_map_:
-                break
-            if zlib.crc32(data[pos + _HEADER.size : end]) != crc:
-                break
-            ref = _Ref(self._new_id(), segment, pos, end - pos, entries, Encoding(encoding))
-            self._refs.append(ref)
-            self._entries += entries
-            pos = end
-        if pos < len(data):
-            aside = path.with_name(f"{path.name}.torn-{pos}")
-            aside.write_bytes(data[pos:])
+        found, end = _records(data, min(start, len(data)))
+        for offset, encoding, entries, body in found:
+            size = _HEADER.size + len(body)
+            self._refs.append(_Ref(self._new_id(), segment, offset, size, entries, encoding))
+            self._count(1, entries)
+        if end < len(data):
+            aside = path.with_name(f"{path.name}.torn-{end}")
+            aside.write_bytes(data[end:])
             with open(path, "r+b") as handle:
-                handle.truncate(pos)
-            self.torn_bytes += len(data) - pos
-        return pos
+                handle.truncate(end)
+            self.torn_bytes += len(data) - end
+        return end
 
-    def _new_id(self) -> int:
-        self._next_id += 1
-        return self._next_id
+    def _load_front(self) -> None:
+        path = self.directory / _FRONT_FILE
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return
+        if len(data) < _FRONT_HEADER.size:
+            return
+        magic, segment, offset = _FRONT_HEADER.unpack_from(data)
+        if magic != _FRONT_MAGIC:
+            self.torn_bytes += len(data)
+            return
+        found, end = _records(data, _FRONT_HEADER.size)
+        self.torn_bytes += len(data) - end
+        self._front_marker = (segment, offset)
+        self._front = [
+            Payload(encoding, body, entries, spool_id=self._new_id())
+            for _, encoding, entries, body in found
+        ]
+        self._front_bytes = len(data)
+        self._disk += len(data)
+        self._count(len(self._front), sum(p.entries for p in self._front))
 
     # --- appending ----------------------------------------------------------------------
 
-    def append(self, payload: Payload) -> None:
+    def append(self, payload: Payload) -> bool:
         """Store ``payload`` at the tail; drop the oldest segments if it does not fit.
 
+        Returns False (and counts it dropped) if it alone is larger than ``max_bytes``.
         Raises ``OSError`` if the disk refuses (the caller keeps the payload).
         """
-        record = (
-            _HEADER.pack(
-                _MAGIC,
-                payload.encoding,
-                payload.entries,
-                len(payload.body),
-                zlib.crc32(payload.body),
-            )
-            + payload.body
-        )
+        record = _record(payload)
         if len(record) > self.max_bytes:
             self.dropped_entries += payload.entries
             self.dropped_batches += 1
-            return
+            return False
+        self._make_room(len(record))
         size = self._sizes.get(self._active, 0)
         if size and size + len(record) > self.segment_bytes:
             self._close_active()
             self._active += 1
             size = 0
-        self._make_room(len(record))
         fd = self._open_active()
         written = 0
         try:
@@ -188,10 +248,12 @@ class Spool:
                 os.ftruncate(fd, size)  # no torn record left behind
             raise
         self._set_size(self._active, size + len(record))
-        self._refs.append(
-            _Ref(self._new_id(), self._active, size, len(record), payload.entries, payload.encoding)
+        ref = _Ref(
+            self._new_id(), self._active, size, len(record), payload.entries, payload.encoding
         )
-        self._entries += payload.entries
+        self._refs.append(ref)
+        self._count(1, payload.entries)
+        return True
 
     def _open_active(self) -> int:
         if self._fd is None:
@@ -206,7 +268,7 @@ class Spool:
             os.close(fd)
 
     def _make_room(self, size: int) -> None:
-        while self.disk_bytes + size > self.max_bytes:
+        while self._disk + size > self.max_bytes and self._sizes:
             oldest = min(self._sizes)
             if oldest == self._active:
                 # Only the active segment is left: give up its unsent records, start afresh.
@@ -214,8 +276,8 @@ class Spool:
                 self._active += 1
             dropped = [ref for ref in self._refs if ref.segment == oldest]
             self.dropped_entries += sum(ref.entries for ref in dropped)
-            self._entries -= sum(ref.entries for ref in dropped)
             self.dropped_batches += len(dropped)
+            self._count(-len(dropped), -sum(ref.entries for ref in dropped))
             self._refs = deque(ref for ref in self._refs if ref.segment != oldest)
             self._remove_segment(oldest)
             self._write_offset()
@@ -227,10 +289,12 @@ class Spool:
     # --- replaying ----------------------------------------------------------------------
 
     def head(self) -> Payload | None:
-        """The oldest record not yet accepted, read back from disk (None if empty).
+        """The oldest batch not yet accepted (the front file first), None if empty.
 
-        A record whose checksum no longer matches is skipped and counted.
+        A segment record whose checksum no longer matches is skipped and counted.
         """
+        if self._front:
+            return self._front[0]
         while self._refs:
             ref = self._refs[0]
             try:
@@ -239,24 +303,94 @@ class Spool:
                     data = handle.read(ref.size)
             except OSError:
                 data = b""
-            if len(data) == ref.size:
-                magic, _, _, length, crc = _HEADER.unpack_from(data)
-                body = data[_HEADER.size :]
-                if magic == _MAGIC and length == len(body) and zlib.crc32(body) == crc:
-                    return Payload(ref.encoding, body, ref.entries, spool_id=ref.id)
+            found, _ = _records(data, 0)
+            if len(found) == 1:
+                _, encoding, entries, body = found[0]
+                return Payload(encoding, body, entries, spool_id=ref.id)
             self.corrupt_batches += 1
             self.dropped_entries += ref.entries
             self._pop()
         return None
 
     def ack(self, spool_id: int) -> None:
-        """The head record ``spool_id`` is delivered (or dead-lettered): forget it."""
-        if self._refs and self._refs[0].id == spool_id:
+        """The head batch ``spool_id`` is delivered (or dead-lettered): forget it."""
+        if self._front:
+            if self._front[0].spool_id == spool_id:
+                done = self._front.pop(0)
+                self._count(-1, -done.entries)
+                self._write_front()
+        elif self._refs and self._refs[0].id == spool_id:
             self._pop()
+
+    def replace_head(self, spool_id: int, pieces: Sequence[Payload]) -> None:
+        """Loki refused the head batch: ``pieces`` (its parts, split or re-stamped) take
+        its place, durably, before anything else. Raises ``OSError`` if the disk refuses."""
+        if self._front and self._front[0].spool_id == spool_id:
+            replaced = self._front[0]
+            self._front = [*self._stamp(pieces), *self._front[1:]]
+            self._write_front(raise_errors=True)
+            self._count(len(pieces) - 1, sum(p.entries for p in pieces) - replaced.entries)
+        elif not self._front and self._refs and self._refs[0].id == spool_id:
+            head = self._refs[0]
+            self._front = self._stamp(pieces)
+            self._front_marker = (head.segment, head.offset)
+            self._write_front(raise_errors=True)
+            self._count(len(pieces), sum(p.entries for p in pieces))
+            self._pop()
+
+    def push_front(self, pieces: Sequence[Payload]) -> None:
+        """Put ``pieces`` before everything spooled (parts of a refused in-memory batch)."""
+        self._front = [*self._stamp(pieces), *self._front]
+        self._write_front(raise_errors=True)
+        self._count(len(pieces), sum(p.entries for p in pieces))
+
+    def _stamp(self, pieces: Sequence[Payload]) -> list[Payload]:
+        return [
+            Payload(p.encoding, p.body, p.entries, spool_id=self._new_id(), _streams=p._streams)
+            for p in pieces
+        ]
+
+    def _write_front(self, raise_errors: bool = False) -> None:
+        path = self.directory / _FRONT_FILE
+        try:
+            if not self._front:
+                path.unlink(missing_ok=True)
+                size = 0
+            else:
+                data = _FRONT_HEADER.pack(_FRONT_MAGIC, *self._front_marker) + b"".join(
+                    _record(p) for p in self._front
+                )
+                self._replace(path, data)
+                size = len(data)
+        except OSError:
+            self.offset_errors += 1
+            if raise_errors:
+                raise
+            return
+        self._disk += size - self._front_bytes
+        self._front_bytes = size
+
+    def _replace(self, path: Path, data: bytes) -> None:
+        """Write ``path`` atomically (a temporary file renamed over it; synced if ``fsync``)."""
+        tmp = path.with_name(path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            os.write(fd, data)
+            if self.fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        if self.fsync:
+            dir_fd = os.open(self.directory, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
 
     def _pop(self) -> None:
         done = self._refs.popleft()
-        self._entries -= done.entries
+        self._count(-1, -done.entries)
         if not self._refs:
             # All replayed: give the disk back, the next append starts a fresh segment.
             self._close_active()
@@ -271,12 +405,18 @@ class Spool:
             segment, offset = self._refs[0].segment, self._refs[0].offset
         else:
             segment, offset = self._active, self._sizes.get(self._active, 0)
-        tmp = self.directory / f"{_OFFSET_FILE}.tmp"
-        with contextlib.suppress(OSError):
-            tmp.write_text(f"{segment} {offset}\n", "ascii")
-            os.replace(tmp, self.directory / _OFFSET_FILE)
+        try:
+            self._replace(self.directory / _OFFSET_FILE, f"{segment} {offset}\n".encode())
+        except OSError:
+            self.offset_errors += 1  # a stale offset only means resends, deduplicated by Loki
         for old in [s for s in self._sizes if s < segment and s != self._active]:
             self._remove_segment(old)
+
+    def forget_in_child(self) -> None:
+        """In a forked child: close the inherited descriptors without unlocking the parent's
+        spool (an ``flock`` is held as long as any descriptor to it stays open)."""
+        self._close_active()
+        self._lock.release()
 
     def close(self) -> None:
         self._close_active()

@@ -95,7 +95,7 @@ def _ts(entry: Entry) -> int:
 
 def encode(streams: Sequence[Stream], encoding: Encoding) -> bytes:
     if encoding is Encoding.PROTOBUF:
-        return bytes(_snappy().compress_raw(encode_protobuf(streams)))
+        return bytes(snappy_module().compress_raw(encode_protobuf(streams)))
     body = encode_json(streams)
     if encoding is Encoding.JSON_GZIP:
         # mtime=0: the same batch always compresses to the same bytes.
@@ -105,7 +105,7 @@ def encode(streams: Sequence[Stream], encoding: Encoding) -> bytes:
 
 def decode(body: bytes, encoding: Encoding) -> list[Stream]:
     if encoding is Encoding.PROTOBUF:
-        return decode_protobuf(bytes(_snappy().decompress_raw(body)))
+        return decode_protobuf(bytes(snappy_module().decompress_raw(body)))
     if encoding is Encoding.JSON_GZIP:
         body = gzip.decompress(body)
     return decode_json(body)
@@ -164,7 +164,7 @@ def encode_protobuf(streams: Sequence[Stream]) -> bytes:
     for key, entries in streams:
         parts = [_field(b"\x0a", format_labels(key).encode())]
         for ts, line, metadata in entries:
-            seconds, nanos = divmod(ts, 1_000_000_000)
+            seconds, nanos = divmod(max(ts, 0), 1_000_000_000)
             stamp = b"\x08" + _varint(seconds) + (b"\x10" + _varint(nanos) if nanos else b"")
             entry = _field(b"\x0a", stamp) + _field(b"\x12", line)
             if metadata:
@@ -245,7 +245,8 @@ def _decode_entry(data: bytes) -> Entry:
     return ts, line, tuple(metadata)
 
 
-def _snappy() -> Any:
+def snappy_module() -> Any:
+    """cramjam's snappy, or MissingDependencyError naming the extra to install."""
     try:
         from cramjam import snappy
     except ImportError as exc:  # pragma: no cover - depends on the installed extras

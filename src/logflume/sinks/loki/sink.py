@@ -25,7 +25,7 @@ from ._labels import Labeler, LabelKey, label_value, sanitize_name
 from ._refusal import refuse
 from ._spool import Spool
 from ._transport import Answer, Transport, auth_headers, push_url
-from ._wire import Encoding, Entry, Payload, group
+from ._wire import Encoding, Entry, Payload, group, snappy_module
 
 _Pending = tuple[LabelKey, Entry]
 
@@ -114,6 +114,8 @@ class LokiSink:
         self.retry_max_delay = retry_max_delay
         self.retry_after_max = retry_after_max
         self.close_timeout = close_timeout
+        if self.encoding is Encoding.PROTOBUF:
+            snappy_module()  # MissingDependencyError now, not in the sender thread later
         self._labeler = Labeler(
             labels, label_fields, max_label_values=max_label_values, max_streams=max_streams
         )
@@ -144,6 +146,10 @@ class LokiSink:
         self._flush_to = 0
         self._retry_at = 0.0
         self._failures = 0
+        self._spool_retry_at = 0.0
+        self._spool_failures = 0
+        self._encoding_seq: int | None = None  # first seq of a batch being encoded
+        self._error_streak: tuple[int, int] = (0, 0)  # (payload key, sender errors in a row)
         self._stop = False
         self._closed = False
         self._counts: dict[str, int] = dict.fromkeys(
@@ -186,19 +192,22 @@ class LokiSink:
                 line = line[:-1]
             size += len(line)
             metadata = self._metadata(record) if fields else ()
-            items.append((key(record), (record.ts_ns, line, metadata)))
+            ts = record.ts_ns if record.ts_ns > 0 else 0  # Loki has no time before 1970
+            items.append((key(record), (ts, line, metadata)))
         with self._cond:
             if self._closed:
                 self._counts["lost_records"] += len(items)
                 return
-            if not self._pending:
+            first = not self._pending
+            if first:
                 self._pending_since = time.monotonic()
             self._pending.extend(items)
             self._pending_bytes += size
             self._next_seq += len(items)
             self._bound_memory()
             if (
-                len(self._pending) >= self.batch_max_records
+                first  # the sender may sleep without a deadline: start the linger clock
+                or len(self._pending) >= self.batch_max_records
                 or self._pending_bytes >= self.batch_max_bytes
             ):
                 self._cond.notify_all()
@@ -271,6 +280,8 @@ class LokiSink:
     def _settled(self) -> int:
         """With the lock held: every entry with a lower seq is delivered, spooled or gone."""
         floor = self._pending_start if self._pending else self._next_seq
+        if self._encoding_seq is not None:
+            floor = min(floor, self._encoding_seq)
         for payload in (self._busy, *self._front, *self._ready):
             if payload is not None and 0 <= payload.first_seq < floor:
                 floor = payload.first_seq
@@ -288,7 +299,8 @@ class LokiSink:
             self._closed = True
             self._stop = True
             self._cond.notify_all()
-        self._sender.join(self.close_timeout + 1.0)
+        # A push in flight ends within the HTTP timeout.
+        self._sender.join(self.close_timeout + self._transport.timeout + 1.0)
         with self._cond:
             stuck = [] if self._busy is None or self._busy in self._front else [self._busy]
             unsent = len(self._pending) + sum(
@@ -298,6 +310,8 @@ class LokiSink:
             self._pending.clear()
             self._ready.clear()
             self._front.clear()
+        if self._sender.is_alive():
+            return  # stuck in the HTTP client: leave the client and spool to process exit
         self._transport.close()
         if self._spool is not None:
             self._spool.close()
@@ -310,7 +324,18 @@ class LokiSink:
         self._pending_start = self._next_seq = self._flush_to = 0
         self._busy = None
         self._front_origin = None
-        self._spool = None  # the parent process owns it (its lock, its replay offset)
+        self._retry_at = self._spool_retry_at = 0.0
+        self._failures = self._spool_failures = 0
+        self._encoding_seq = None
+        self._error_streak = (0, 0)
+        self._stop = self._closed = False
+        self._counts = dict.fromkeys(self._counts, 0)
+        if self._spool is not None:
+            # The parent owns the spool (its lock, its replay offset): close our copies of
+            # its descriptors; batches the child cannot deliver wait in memory.
+            self._spool.forget_in_child()
+            self._spool = None
+        self._dead.after_fork_in_child()
         self.alerts.after_fork_in_child()
         old = self._transport
         self._transport = Transport(self.url, old.headers, old.timeout)
@@ -353,39 +378,63 @@ class LokiSink:
             if job is None:
                 return
             action, payload = job
-            if payload is None:  # the spool's head, read without holding the lock
-                assert self._spool is not None
-                payload = self._spool.head()
-                if payload is None:
-                    continue
             try:
+                if action == "encode":
+                    self._encode()
+                    continue
+                if payload is None:  # the spool's head, read without holding the lock
+                    assert self._spool is not None
+                    payload = self._spool.head()
+                    if payload is None:
+                        continue
                 if action == "spool":
                     self._spool_one(payload)
                 else:
                     self._send(payload)
-            except Exception as exc:  # a bug here must not end delivery; keep the payload
-                self._counts["sender_errors"] += 1
-                self.last_error = f"sender: {type(exc).__name__}: {exc}"
-                with self._cond:
+            except Exception as exc:  # a bug here must not end delivery
+                self._sender_error(payload, exc)
+
+    def _sender_error(self, payload: Payload | None, exc: Exception) -> None:
+        """Keep the payload and retry later; the third failure in a row on the same payload
+        dead-letters it (its raw body), so one poisonous batch cannot block the rest."""
+        self.last_error = f"sender: {type(exc).__name__}: {exc}"
+        give_up = False
+        if payload is not None:
+            key = payload.spool_id if payload.spool_id is not None else id(payload)
+            streak = self._error_streak[1] + 1 if self._error_streak[0] == key else 1
+            self._error_streak = (key, streak)
+            give_up = streak >= 3
+        if give_up and payload is not None:
+            with contextlib.suppress(Exception):
+                self._dead.write_raw(payload, Answer(0, error=self.last_error), self.last_error)
+            if payload.spool_id is not None and self._spool is not None:
+                with contextlib.suppress(Exception):
+                    self._spool.ack(payload.spool_id)
+        with self._cond:
+            self._counts["sender_errors"] += 1
+            if payload is not None:
+                if give_up:
+                    self._done_with(payload)
+                else:
                     self._requeue(payload)
-                    self._retry_at = time.monotonic() + self.retry_base_delay
-                    self._cond.notify_all()
+            self._retry_at = time.monotonic() + self.retry_base_delay
+            self._cond.notify_all()
 
     def _next_job(self) -> tuple[str, Payload | None] | None:
-        """Wait for something to do: ("send" | "spool", payload), or None to stop.
-
-        ("send", None) means: send the spool's head.
-        """
+        """Wait for something to do, or None to stop: ("encode", None) to cut a batch,
+        ("spool", payload), ("send", payload), or ("send", None) for the spool's head."""
         with self._cond:
             while True:
                 if self._stop:
                     return None
                 now = time.monotonic()
-                self._cut(now)
-                outage = self._failures > 0
-                if self._spool is not None and self._ready and (outage or self._over_half()):
-                    return "spool", self._take_ready()
+                if self._pending and self._cut_due(now):
+                    return "encode", None
                 wait: float | None = None
+                if self._spool is not None and self._ready and self._spool_now():
+                    if now >= self._spool_retry_at:
+                        return "spool", self._take_ready()
+                    wait = self._spool_retry_at - now  # the disk refused lately: not yet
                 if self._front or self._ready or (self._spool is not None and self._spool.batches):
                     if now >= self._retry_at:
                         if self._front:
@@ -394,14 +443,23 @@ class LokiSink:
                         if self._spool is not None and self._spool.batches:
                             return "send", None
                         return "send", self._take_ready()
-                    wait = self._retry_at - now
+                    later = self._retry_at - now
+                    wait = later if wait is None else min(wait, later)
                 if self._pending:
                     linger = self._pending_since + self.batch_max_wait - now
                     wait = linger if wait is None else min(wait, linger)
                 self._cond.wait(wait)
 
-    def _over_half(self) -> bool:
-        return self._ready_bytes > self.max_buffer_bytes // 2
+    def _spool_now(self) -> bool:
+        """With the lock held: should in-memory batches go to the spool rather than wait?
+        Yes during an outage, behind a spool backlog (so flush() need not wait for the
+        replay), and when the buffer is half full."""
+        assert self._spool is not None
+        return (
+            self._failures > 0
+            or self._spool.batches > 0
+            or self._ready_bytes > self.max_buffer_bytes // 2
+        )
 
     def _take_ready(self) -> Payload:
         payload = self._ready.popleft()
@@ -409,18 +467,17 @@ class LokiSink:
         self._busy = payload
         return payload
 
-    def _cut(self, now: float) -> None:
-        """With the lock held: turn pending entries into push bodies when a batch is due."""
-        while self._pending:
-            due = (
-                len(self._pending) >= self.batch_max_records
-                or self._pending_bytes >= self.batch_max_bytes
-                or now - self._pending_since >= self.batch_max_wait
-                or self._flush_to > self._pending_start
-                or self._stop
-            )
-            if not due:
-                return
+    def _cut_due(self, now: float) -> bool:
+        return (
+            len(self._pending) >= self.batch_max_records
+            or self._pending_bytes >= self.batch_max_bytes
+            or now - self._pending_since >= self.batch_max_wait
+            or self._flush_to > self._pending_start
+        )
+
+    def _encode(self) -> None:
+        """Cut the oldest pending entries into one push body (encoded without the lock)."""
+        with self._cond:
             count, size = 0, 0
             for _, entry in self._pending:
                 if count and (count >= self.batch_max_records or size >= self.batch_max_bytes):
@@ -428,13 +485,27 @@ class LokiSink:
                 count += 1
                 size += len(entry[1])
             chunk = self._pending[:count]
+            first_seq = self._pending_start
             del self._pending[:count]
-            payload = Payload.build(group(chunk), self.encoding, self._pending_start)
             self._pending_start += count
             self._pending_bytes -= size
-            self._pending_since = now
-            self._ready.append(payload)
-            self._ready_bytes += len(payload.body)
+            self._pending_since = time.monotonic()
+            self._encoding_seq = first_seq
+        try:
+            payload: Payload | None = Payload.build(group(chunk), self.encoding, first_seq)
+        except Exception as exc:  # cannot happen with valid entries; never kill the sender
+            payload = None
+            self.last_error = f"encode: {type(exc).__name__}: {exc}"
+        with self._cond:
+            self._encoding_seq = None
+            if payload is None:
+                self._counts["sender_errors"] += 1
+                self._counts["lost_records"] += len(chunk)
+            else:
+                self._ready.append(payload)
+                self._ready_bytes += len(payload.body)
+                self._bound_memory()
+            self._cond.notify_all()
 
     def _requeue(self, payload: Payload) -> None:
         """With the lock held: put an unsent payload back where it came from."""
@@ -448,18 +519,27 @@ class LokiSink:
     def _spool_one(self, payload: Payload) -> None:
         assert self._spool is not None
         try:
-            self._spool.append(payload)
+            stored = self._spool.append(payload)
         except OSError as exc:
+            # The batch stays in memory (bounded by max_buffer_bytes); try the disk again
+            # later with the same backoff as pushes, alerting once per streak of failures.
             with self._cond:
                 self._counts["spool_errors"] += 1
+                self._spool_failures += 1
                 self._requeue(payload)
-                self._retry_at = max(self._retry_at, time.monotonic() + self.retry_base_delay)
+                delay = self.retry_base_delay * 2 ** (self._spool_failures - 1)
+                self._spool_retry_at = time.monotonic() + min(self.retry_max_delay, delay)
+                first = self._spool_failures == 1
                 self._cond.notify_all()
-            self._alert("spool", str(self._spool.directory), exc.errno, str(exc))
+            if first:
+                self._alert("spool", str(self._spool.directory), exc.errno, str(exc))
             return
         with self._cond:
-            self._counts["spooled_batches"] += 1
-            self._counts["spooled_entries"] += payload.entries
+            self._spool_failures = 0
+            self._spool_retry_at = 0.0
+            if stored:  # else larger than spool_max_bytes: counted in the spool's drops
+                self._counts["spooled_batches"] += 1
+                self._counts["spooled_entries"] += payload.entries
             self._busy = None
             self._cond.notify_all()
 
@@ -523,38 +603,56 @@ class LokiSink:
             self._alert("push", self.url, None, self.last_error, severity)
 
     def _refused(self, payload: Payload, answer: Answer) -> None:
-        """Loki answered 400/413/another 4xx: split, re-stamp or dead-letter, never resend as is."""
+        """Loki answered 400/413/another 4xx: split, re-stamp or dead-letter, never resend as is.
+
+        With a spool the parts are written to its front before anything else happens, so
+        a restart sends exactly those parts (re-stamped entries keep the time given once).
+        """
         try:
             streams = payload.streams()
         except Exception as exc:  # unreadable batch: keep its bytes in the dead-letter file
             self._dead.write_raw(payload, answer, f"undecodable batch: {exc}")
             pieces: list[Payload] = []
+            restamped = 0
         else:
             outcome = refuse(streams, answer.status, answer.text, self.restamp_late, time.time_ns)
             pieces = [Payload.build(s, payload.encoding, payload.first_seq) for s in outcome.pieces]
+            restamped = outcome.restamped
             if outcome.dead:
                 self._dead.write(outcome.dead, answer)
-            with self._cond:
-                self._counts["restamped"] += outcome.restamped
         self._alert(
             "push",
             self.url,
             None,
             f"Loki refused {payload.entries} entries (HTTP {answer.status}): {answer.text[:300]}",
         )
+        in_front = bool(self._front) and self._front[0] is payload
+        persisted, spool_error = False, False
+        if self._spool is not None and not in_front:
+            try:
+                if payload.spool_id is not None:
+                    self._spool.replace_head(payload.spool_id, pieces)
+                elif pieces:
+                    self._spool.push_front(pieces)
+                persisted = True
+            except OSError as exc:
+                spool_error = True
+                self._alert("spool", str(self._spool.directory), exc.errno, str(exc))
         with self._cond:
+            self._counts["spool_errors"] += spool_error
             self._counts["refused_pushes"] += 1
-            was_front = bool(self._front) and self._front[0] is payload
-            if was_front:
-                self._front.popleft()
-            elif payload.spool_id is not None:
-                self._front_origin = payload.spool_id
-            self._front.extendleft(reversed(pieces))
+            self._counts["restamped"] += restamped
             self._busy = None
-            if not self._front and self._front_origin is not None:
-                assert self._spool is not None
-                self._spool.ack(self._front_origin)
-                self._front_origin = None
+            if not persisted:
+                if in_front:
+                    self._front.popleft()
+                elif payload.spool_id is not None:
+                    self._front_origin = payload.spool_id
+                self._front.extendleft(reversed(pieces))
+                if not self._front and self._front_origin is not None:
+                    assert self._spool is not None
+                    self._spool.ack(self._front_origin)
+                    self._front_origin = None
             self._cond.notify_all()
 
     def _alert(
