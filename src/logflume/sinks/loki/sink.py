@@ -365,6 +365,7 @@ class LokiSink:
                 spool_torn_bytes=spool.torn_bytes,
                 spool_corrupt_batches=spool.corrupt_batches,
                 spool_recovered_entries=spool.recovered_entries,
+                spool_offset_errors=spool.offset_errors,
             )
             out["dropped"] += spool.dropped_entries
         out.update(self.alerts.stats())
