@@ -441,3 +441,31 @@ def test_a_forked_child_neither_hangs_nor_keeps_the_parents_spool_locked(
         _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert all_seqs(receiver) == [0, 1]
+
+
+def test_a_forked_child_spools_beside_the_parent_and_a_successor_replays_it(
+    receiver: LokiReceiver, tmp_path: Path
+) -> None:
+    sink = LokiSink(receiver.url, spool_dir=tmp_path, **FAST)
+    logflume.configure(sinks=[sink])
+    receiver.down()
+    pid = os.fork()
+    if pid == 0:  # child (a pre-fork worker): Loki is down, so it spools, then dies
+        ok = False
+        try:
+            for seq in range(100):
+                logflume.get_logger("worker").info("r", seq=seq)
+            ok = logflume.flush(timeout=10) and sink.stats()["spool_entries"] == 100
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert (tmp_path / f"fork-{pid}").is_dir()
+    logflume.shutdown()
+    receiver.up()
+    successor = LokiSink(receiver.url, spool_dir=tmp_path, **FAST)
+    assert successor.stats()["adopted_entries"] == 100
+    assert successor.wait_delivered(timeout=30)
+    assert all_seqs(receiver) == list(range(100))
+    assert not (tmp_path / f"fork-{pid}").exists()
+    successor.close()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import struct
 import zlib
 from collections import deque
@@ -210,7 +211,7 @@ class Spool:
         self.torn_bytes += len(data) - end
         self._front_marker = (segment, offset)
         self._front = [
-            Payload(encoding, body, entries, spool_id=self._new_id())
+            Payload(encoding, body, entries, spool_id=self._new_id(), source=self)
             for _, encoding, entries, body in found
         ]
         self._front_bytes = len(data)
@@ -306,7 +307,7 @@ class Spool:
             found, _ = _records(data, 0)
             if len(found) == 1:
                 _, encoding, entries, body = found[0]
-                return Payload(encoding, body, entries, spool_id=ref.id)
+                return Payload(encoding, body, entries, spool_id=ref.id, source=self)
             self.corrupt_batches += 1
             self.dropped_entries += ref.entries
             self._pop()
@@ -346,7 +347,14 @@ class Spool:
 
     def _stamp(self, pieces: Sequence[Payload]) -> list[Payload]:
         return [
-            Payload(p.encoding, p.body, p.entries, spool_id=self._new_id(), _streams=p._streams)
+            Payload(
+                p.encoding,
+                p.body,
+                p.entries,
+                spool_id=self._new_id(),
+                source=self,
+                _streams=p._streams,
+            )
             for p in pieces
         ]
 
@@ -423,3 +431,34 @@ class Spool:
         if not self._refs and not self._sizes.get(self._active):
             self._remove_segment(self._active)
         self._lock.release()
+
+    def discard(self) -> None:
+        """Close an emptied spool of a dead process and delete its directory."""
+        self.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+FORK_PREFIX = "fork-"
+
+
+def child_spool_dir(root: Path) -> Path:
+    """Where a forked child spools: ``<spool_dir>/fork-<pid>``."""
+    return root / f"{FORK_PREFIX}{os.getpid()}"
+
+
+def adopt_orphans(root: Path, max_bytes: int, *, fsync: bool) -> list[Spool]:
+    """The spools of forked processes that are gone (their lock is free) and still hold
+    batches: this process replays them. Empty ones are deleted."""
+    adopted = []
+    for directory in sorted(root.glob(f"{FORK_PREFIX}*")):
+        if not directory.is_dir() or directory == child_spool_dir(root):
+            continue
+        try:
+            spool = Spool(directory, max_bytes, fsync=fsync)
+        except (SpoolLockedError, OSError):
+            continue  # its process is alive (or the directory is unreadable: leave it)
+        if spool.batches:
+            adopted.append(spool)
+        else:
+            spool.discard()
+    return adopted

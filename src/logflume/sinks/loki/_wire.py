@@ -59,6 +59,8 @@ class Payload:
     entries: int
     first_seq: int = -1
     spool_id: int | None = None
+    source: Any = field(default=None, repr=False)
+    """The ``Spool`` holding this payload (``None`` while it is only in memory)."""
     attempts: int = 0
     _streams: list[Stream] | None = field(default=None, repr=False)
 

@@ -23,7 +23,7 @@ from ...fs.alerts import Alert, AlertChannel
 from ._deadletter import DeadLetters
 from ._labels import Labeler, LabelKey, label_value, sanitize_name
 from ._refusal import refuse
-from ._spool import Spool
+from ._spool import Spool, SpoolLockedError, adopt_orphans, child_spool_dir
 from ._transport import Answer, Transport, auth_headers, push_url
 from ._wire import Encoding, Entry, Payload, group, snappy_module
 
@@ -125,9 +125,13 @@ class LokiSink:
             all_headers["X-Scope-OrgID"] = tenant_id
         self._transport = Transport(self.url, all_headers, timeout)
         self.alerts = AlertChannel(None, on_alert)
-        self._spool = (
-            Spool(spool_dir, spool_max_bytes, fsync=spool_fsync) if spool_dir is not None else None
-        )
+        self._spool_root = Path(spool_dir) if spool_dir is not None else None
+        self._spool_max_bytes, self._spool_fsync = spool_max_bytes, spool_fsync
+        self._spool: Spool | None = None
+        self._adopted: list[Spool] = []  # spools of dead forked processes, replayed first
+        if self._spool_root is not None:
+            self._spool = Spool(self._spool_root, spool_max_bytes, fsync=spool_fsync)
+            self._adopted = adopt_orphans(self._spool_root, spool_max_bytes, fsync=spool_fsync)
         if dead_letter_path is None and spool_dir is not None:
             dead_letter_path = Path(spool_dir) / "dead-letter.jsonl"
         self._dead = DeadLetters(dead_letter_path)
@@ -141,7 +145,7 @@ class LokiSink:
         self._ready: deque[Payload] = deque()
         self._ready_bytes = 0
         self._front: deque[Payload] = deque()  # pieces of a refused batch, sent first
-        self._front_origin: int | None = None  # spool id the pieces came from
+        self._front_origin: tuple[Spool, int] | None = None  # the spool batch pieces came from
         self._busy: Payload | None = None
         self._flush_to = 0
         self._retry_at = 0.0
@@ -272,7 +276,7 @@ class LokiSink:
                     self._settled() >= target
                     and self._busy is None
                     and not self._front
-                    and not (self._spool is not None and self._spool.batches)
+                    and not self._spooled()
                 ),
                 timeout,
             )
@@ -313,8 +317,9 @@ class LokiSink:
         if self._sender.is_alive():
             return  # stuck in the HTTP client: leave the client and spool to process exit
         self._transport.close()
-        if self._spool is not None:
-            self._spool.close()
+        for spool in (*self._adopted, self._spool):
+            if spool is not None:
+                spool.close()
 
     def after_fork_in_child(self) -> None:
         """The child keeps the configuration, not the parent's buffers, spool or thread."""
@@ -330,11 +335,21 @@ class LokiSink:
         self._error_streak = (0, 0)
         self._stop = self._closed = False
         self._counts = dict.fromkeys(self._counts, 0)
-        if self._spool is not None:
-            # The parent owns the spool (its lock, its replay offset): close our copies of
-            # its descriptors; batches the child cannot deliver wait in memory.
-            self._spool.forget_in_child()
-            self._spool = None
+        for spool in (*self._adopted, self._spool):
+            if spool is not None:
+                # The parent owns these (their locks, their replay offsets): close our
+                # copies of its descriptors so its locks go away with it.
+                spool.forget_in_child()
+        self._spool, self._adopted = None, []
+        if self._spool_root is not None:
+            # Our own spool beside the parent's; a later process adopts it if we die
+            # with batches in it, as we adopt those of dead siblings now.
+            try:
+                root, size, fsync = self._spool_root, self._spool_max_bytes, self._spool_fsync
+                self._spool = Spool(child_spool_dir(root), size, fsync=fsync)
+                self._adopted = adopt_orphans(root, size, fsync=fsync)
+            except (OSError, SpoolLockedError) as exc:
+                self.last_error = f"child spool: {exc}"  # batches wait in memory instead
         self._dead.after_fork_in_child()
         self.alerts.after_fork_in_child()
         old = self._transport
@@ -366,6 +381,8 @@ class LokiSink:
                 spool_corrupt_batches=spool.corrupt_batches,
                 spool_recovered_entries=spool.recovered_entries,
                 spool_offset_errors=spool.offset_errors,
+                adopted_spools=len(self._adopted),
+                adopted_entries=sum(s.entries for s in self._adopted),
             )
             out["dropped"] += spool.dropped_entries
         out.update(self.alerts.stats())
@@ -383,9 +400,8 @@ class LokiSink:
                 if action == "encode":
                     self._encode()
                     continue
-                if payload is None:  # the spool's head, read without holding the lock
-                    assert self._spool is not None
-                    payload = self._spool.head()
+                if payload is None:  # a spool's head, read without holding the lock
+                    payload = self._spool_head()
                     if payload is None:
                         continue
                 if action == "spool":
@@ -408,9 +424,9 @@ class LokiSink:
         if give_up and payload is not None:
             with contextlib.suppress(Exception):
                 self._dead.write_raw(payload, Answer(0, error=self.last_error), self.last_error)
-            if payload.spool_id is not None and self._spool is not None:
+            if payload.spool_id is not None and payload.source is not None:
                 with contextlib.suppress(Exception):
-                    self._spool.ack(payload.spool_id)
+                    self._ack(payload.source, payload.spool_id)
         with self._cond:
             self._counts["sender_errors"] += 1
             if payload is not None:
@@ -436,12 +452,12 @@ class LokiSink:
                     if now >= self._spool_retry_at:
                         return "spool", self._take_ready()
                     wait = self._spool_retry_at - now  # the disk refused lately: not yet
-                if self._front or self._ready or (self._spool is not None and self._spool.batches):
+                if self._front or self._ready or self._spooled():
                     if now >= self._retry_at:
                         if self._front:
                             self._busy = self._front[0]
                             return "send", self._front[0]
-                        if self._spool is not None and self._spool.batches:
+                        if self._spooled():
                             return "send", None
                         return "send", self._take_ready()
                     later = self._retry_at - now
@@ -455,12 +471,35 @@ class LokiSink:
         """With the lock held: should in-memory batches go to the spool rather than wait?
         Yes during an outage, behind a spool backlog (so flush() need not wait for the
         replay), and when the buffer is half full."""
-        assert self._spool is not None
         return (
             self._failures > 0
-            or self._spool.batches > 0
+            or self._spooled() > 0
             or self._ready_bytes > self.max_buffer_bytes // 2
         )
+
+    def _spooled(self) -> int:
+        """Batches waiting on disk, in our spool and in adopted ones."""
+        own = self._spool.batches if self._spool is not None else 0
+        return own + sum(spool.batches for spool in self._adopted)
+
+    def _spool_head(self) -> Payload | None:
+        """The next spooled batch: adopted spools first (they are older), then ours."""
+        while self._adopted:
+            head = self._adopted[0].head()
+            if head is not None:
+                return head
+            with self._cond:
+                done, self._adopted = self._adopted[0], self._adopted[1:]
+            done.discard()
+        return self._spool.head() if self._spool is not None else None
+
+    def _ack(self, spool: Spool, spool_id: int) -> None:
+        """A spooled batch is done with; an adopted spool that is now empty is deleted."""
+        spool.ack(spool_id)
+        if spool is not self._spool and not spool.batches:
+            with self._cond:
+                self._adopted = [s for s in self._adopted if s is not spool]
+            spool.discard()
 
     def _take_ready(self) -> Payload:
         payload = self._ready.popleft()
@@ -555,9 +594,8 @@ class LokiSink:
 
     def _delivered(self, payload: Payload) -> None:
         from_spool = payload.spool_id is not None
-        if from_spool:
-            assert self._spool is not None
-            self._spool.ack(payload.spool_id or 0)
+        if payload.spool_id is not None:
+            self._ack(payload.source, payload.spool_id)
         with self._cond:
             self._counts["pushes"] += 1
             self._counts["entries_sent"] += payload.entries
@@ -576,8 +614,8 @@ class LokiSink:
         if self._front and self._front[0] is payload:
             self._front.popleft()
             if not self._front and self._front_origin is not None:
-                assert self._spool is not None
-                self._spool.ack(self._front_origin)
+                spool, spool_id = self._front_origin
+                self._ack(spool, spool_id)
                 self._front_origin = None
 
     def _failed(self, payload: Payload, answer: Answer) -> None:
@@ -629,16 +667,17 @@ class LokiSink:
         )
         in_front = bool(self._front) and self._front[0] is payload
         persisted, spool_error = False, False
-        if self._spool is not None and not in_front:
+        spool: Spool | None = payload.source if payload.spool_id is not None else self._spool
+        if spool is not None and not in_front:
             try:
                 if payload.spool_id is not None:
-                    self._spool.replace_head(payload.spool_id, pieces)
+                    spool.replace_head(payload.spool_id, pieces)
                 elif pieces:
-                    self._spool.push_front(pieces)
+                    spool.push_front(pieces)
                 persisted = True
             except OSError as exc:
                 spool_error = True
-                self._alert("spool", str(self._spool.directory), exc.errno, str(exc))
+                self._alert("spool", str(spool.directory), exc.errno, str(exc))
         with self._cond:
             self._counts["spool_errors"] += spool_error
             self._counts["refused_pushes"] += 1
@@ -648,11 +687,11 @@ class LokiSink:
                 if in_front:
                     self._front.popleft()
                 elif payload.spool_id is not None:
-                    self._front_origin = payload.spool_id
+                    self._front_origin = (payload.source, payload.spool_id)
                 self._front.extendleft(reversed(pieces))
                 if not self._front and self._front_origin is not None:
-                    assert self._spool is not None
-                    self._spool.ack(self._front_origin)
+                    origin, origin_id = self._front_origin
+                    self._ack(origin, origin_id)
                     self._front_origin = None
             self._cond.notify_all()
 
