@@ -469,3 +469,41 @@ def test_a_forked_child_spools_beside_the_parent_and_a_successor_replays_it(
     assert all_seqs(receiver) == list(range(100))
     assert not (tmp_path / f"fork-{pid}").exists()
     successor.close()
+
+
+def test_close_with_a_hanging_loki_spools_what_is_in_memory(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as hanging:  # accepts connections (kernel backlog), never answers
+        hanging.bind(("127.0.0.1", 0))
+        hanging.listen(16)
+        url = f"http://127.0.0.1:{hanging.getsockname()[1]}"
+        sink = LokiSink(url, timeout=0.5, close_timeout=0.2, spool_dir=tmp_path, **FAST)
+        sink.write_batch(
+            [
+                Record(time.time_ns(), INFO, "a", "m", {}, {}, line=b'{"seq":%d}\n' % i)
+                for i in range(500)
+            ]
+        )
+        sink.close()
+    stats = sink.stats()
+    assert stats["lost_records"] == 0
+    assert stats["spooled_entries"] == 500
+    with LokiReceiver() as receiver:
+        successor = LokiSink(receiver.url, spool_dir=tmp_path, **FAST)
+        assert successor.wait_delivered(timeout=30)
+        assert all_seqs(receiver) == list(range(500))
+        successor.close()
+
+
+def test_refused_entries_with_no_dead_letter_file_count_as_failed(receiver: LokiReceiver) -> None:
+    receiver.reject_stream({"level": "error"}, 400, "blocked")
+    sink = LokiSink(receiver.url, **FAST)
+    logflume.configure(sinks=[sink])
+    for seq in range(10):
+        logflume.get_logger("app").error("r", seq=seq)
+    assert logflume.flush(timeout=30)
+    stats = logflume.stats()
+    assert stats["sinks"][sink.name]["dead_letter_unsaved"] == 10
+    assert stats["sinks"][sink.name]["lost_records"] == 10
+    assert stats["failed"] == 10

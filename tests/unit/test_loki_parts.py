@@ -282,3 +282,57 @@ def test_small_spools_keep_offsets_right_and_oversized_batches_are_refused(
     assert spool.append(payload(40, 1000)) is False  # alone larger than the spool
     assert spool.dropped_entries >= 40
     spool.close()
+
+
+def test_a_refused_front_write_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    spool = Spool(tmp_path, 1024 * 1024, fsync=False)
+    spool.append(payload(4))
+    spool.append(payload(5))
+    head = spool.head()
+    assert head is not None
+    before = (spool.batches, spool.entries, spool.disk_bytes)
+
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(spool, "_replace", full)
+    with pytest.raises(OSError):
+        spool.replace_head(head.spool_id or 0, [payload(2, 3)])
+    with pytest.raises(OSError):
+        spool.push_front([payload(1, 3)])
+    assert (spool.batches, spool.entries, spool.disk_bytes) == before
+    again = spool.head()
+    assert again is not None and again.body == head.body  # still the refused batch
+    spool.close()
+
+
+def test_the_replaced_record_stays_replaced_across_two_restarts(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, 1024 * 1024, fsync=False)
+    spool.append(payload(4))
+    spool.append(payload(5))
+    offset_file = tmp_path / "replay.offset"
+    stale = offset_file.read_bytes() if offset_file.exists() else None
+    head = spool.head()
+    assert head is not None
+    spool.replace_head(head.spool_id or 0, [payload(2, 3)])
+    spool.close()
+    # A crash before the replay offset moved: put the old one back.
+    if stale is None:
+        offset_file.unlink()
+    else:
+        offset_file.write_bytes(stale)
+    second = Spool(tmp_path, 1024 * 1024, fsync=False)
+    part = second.head()
+    assert part is not None and part.body == payload(2, 3).body
+    second.ack(part.spool_id or 0)  # the part is accepted, then the process stops again
+    second.close()
+    third = Spool(tmp_path, 1024 * 1024, fsync=False)
+    rest = third.head()
+    assert rest is not None and rest.body == payload(5).body  # not the refused batch again
+    third.ack(rest.spool_id or 0)
+    assert third.head() is None and third.entries == 0 and third.batches == 0
+    third.close()

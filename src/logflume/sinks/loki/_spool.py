@@ -162,14 +162,18 @@ class Spool:
             start = head_offset if segment == head_segment else 0
             self._set_size(segment, self._scan(path, segment, start))
         self._load_front()
-        if self._front and self._refs:
-            head = self._refs[0]
-            if (head.segment, head.offset) == self._front_marker:
-                # Stopped between writing the front file and moving the replay offset.
-                self._refs.popleft()
-                self._count(-1, -head.entries)
         # Never reuse a segment number: a position names one record for good.
         self._active = max(newest, self._front_marker[0]) + 1
+        # The front file replaced the record at its marker, and everything before it was
+        # accepted: if the replay offset did not get that far (a crash between the two
+        # writes, or a failed offset write), move it now.
+        stale = 0
+        while self._refs and (self._refs[0].segment, self._refs[0].offset) <= self._front_marker:
+            ref = self._refs.popleft()
+            self._count(-1, -ref.entries)
+            stale += 1
+        if stale:
+            self._write_offset()
         self.recovered_entries = self._entries
 
     def _read_offset(self) -> tuple[int, int]:
@@ -285,7 +289,12 @@ class Spool:
 
     def _remove_segment(self, segment: int) -> None:
         self._disk -= self._sizes.pop(segment, 0)
-        self._path(segment).unlink(missing_ok=True)
+        try:
+            self._path(segment).unlink(missing_ok=True)
+        except OSError:
+            # Left on disk, no longer ours: the replay offset is past it, so the next
+            # process deletes it instead of replaying it.
+            self.offset_errors += 1
 
     # --- replaying ----------------------------------------------------------------------
 
@@ -317,32 +326,35 @@ class Spool:
         """The head batch ``spool_id`` is delivered (or dead-lettered): forget it."""
         if self._front:
             if self._front[0].spool_id == spool_id:
-                done = self._front.pop(0)
+                done = self._front[0]
+                try:
+                    self._write_front(self._front[1:], self._front_marker)
+                except OSError:
+                    # Kept in memory as done; a later process may send it again (Loki
+                    # drops the byte-identical duplicate).
+                    self._front = self._front[1:]
                 self._count(-1, -done.entries)
-                self._write_front()
         elif self._refs and self._refs[0].id == spool_id:
             self._pop()
 
     def replace_head(self, spool_id: int, pieces: Sequence[Payload]) -> None:
         """Loki refused the head batch: ``pieces`` (its parts, split or re-stamped) take
         its place, durably, before anything else. Raises ``OSError`` if the disk refuses."""
+        entries = sum(p.entries for p in pieces)
         if self._front and self._front[0].spool_id == spool_id:
             replaced = self._front[0]
-            self._front = [*self._stamp(pieces), *self._front[1:]]
-            self._write_front(raise_errors=True)
-            self._count(len(pieces) - 1, sum(p.entries for p in pieces) - replaced.entries)
+            self._write_front([*self._stamp(pieces), *self._front[1:]], self._front_marker)
+            self._count(len(pieces) - 1, entries - replaced.entries)
         elif not self._front and self._refs and self._refs[0].id == spool_id:
             head = self._refs[0]
-            self._front = self._stamp(pieces)
-            self._front_marker = (head.segment, head.offset)
-            self._write_front(raise_errors=True)
-            self._count(len(pieces), sum(p.entries for p in pieces))
+            self._write_front(self._stamp(pieces), (head.segment, head.offset))
+            self._count(len(pieces), entries)
             self._pop()
 
     def push_front(self, pieces: Sequence[Payload]) -> None:
-        """Put ``pieces`` before everything spooled (parts of a refused in-memory batch)."""
-        self._front = [*self._stamp(pieces), *self._front]
-        self._write_front(raise_errors=True)
+        """Put ``pieces`` before everything spooled (parts of a refused in-memory batch).
+        Raises ``OSError`` if the disk refuses (then nothing changed)."""
+        self._write_front([*self._stamp(pieces), *self._front], self._front_marker)
         self._count(len(pieces), sum(p.entries for p in pieces))
 
     def _stamp(self, pieces: Sequence[Payload]) -> list[Payload]:
@@ -358,25 +370,21 @@ class Spool:
             for p in pieces
         ]
 
-    def _write_front(self, raise_errors: bool = False) -> None:
-        path = self.directory / _FRONT_FILE
+    def _write_front(self, front: list[Payload], marker: tuple[int, int]) -> None:
+        """Make ``front`` the front file's content, then (only if that worked) the state.
+
+        The file stays, with its marker, when it holds no batch any more: the marker keeps
+        telling a later process which segment record the parts replaced.
+        """
+        data = _FRONT_HEADER.pack(_FRONT_MAGIC, *marker) + b"".join(_record(p) for p in front)
         try:
-            if not self._front:
-                path.unlink(missing_ok=True)
-                size = 0
-            else:
-                data = _FRONT_HEADER.pack(_FRONT_MAGIC, *self._front_marker) + b"".join(
-                    _record(p) for p in self._front
-                )
-                self._replace(path, data)
-                size = len(data)
+            self._replace(self.directory / _FRONT_FILE, data)
         except OSError:
             self.offset_errors += 1
-            if raise_errors:
-                raise
-            return
-        self._disk += size - self._front_bytes
-        self._front_bytes = size
+            raise
+        self._front, self._front_marker = front, marker
+        self._disk += len(data) - self._front_bytes
+        self._front_bytes = len(data)
 
     def _replace(self, path: Path, data: bytes) -> None:
         """Write ``path`` atomically (a temporary file renamed over it; synced if ``fsync``)."""

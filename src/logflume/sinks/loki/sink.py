@@ -292,9 +292,11 @@ class LokiSink:
         return floor
 
     def close(self) -> None:
-        """Deliver or spool what is buffered (up to ``close_timeout`` s), then stop.
+        """Deliver or spool what is buffered, then stop.
 
-        Entries still only in memory after that are counted in ``lost_records``.
+        Waits up to ``close_timeout`` s for delivery, then for a push in flight to end
+        (at most the HTTP ``timeout``); what is still only in memory then goes to the
+        spool, if there is one. Entries that end up nowhere count in ``lost_records``.
         """
         if self._closed:
             return
@@ -303,23 +305,46 @@ class LokiSink:
             self._closed = True
             self._stop = True
             self._cond.notify_all()
-        # A push in flight ends within the HTTP timeout.
         self._sender.join(self.close_timeout + self._transport.timeout + 1.0)
         with self._cond:
-            stuck = [] if self._busy is None or self._busy in self._front else [self._busy]
-            unsent = len(self._pending) + sum(
-                p.entries for p in (*stuck, *self._ready, *self._front) if p.first_seq >= 0
-            )
-            self._counts["lost_records"] += unsent
+            busy = [] if self._busy is None or self._busy in self._front else [self._busy]
+            leftovers = [p for p in (*self._front, *busy, *self._ready) if p.first_seq >= 0]
+            pending = [item for item in self._pending]
             self._pending.clear()
             self._ready.clear()
             self._front.clear()
-        if self._sender.is_alive():
-            return  # stuck in the HTTP client: leave the client and spool to process exit
+            self._pending_bytes = self._ready_bytes = 0
+        if self._sender.is_alive():  # stuck in the HTTP client: leave the rest to process exit
+            with self._cond:
+                self._counts["lost_records"] += len(pending) + sum(p.entries for p in leftovers)
+            return
+        lost = self._spool_leftovers(leftovers, pending)
+        with self._cond:
+            self._counts["lost_records"] += lost
         self._transport.close()
         for spool in (*self._adopted, self._spool):
             if spool is not None:
                 spool.close()
+
+    def _spool_leftovers(self, leftovers: list[Payload], pending: list[_Pending]) -> int:
+        """At close, with the sender stopped: spool what is only in memory; how many lost."""
+        lost = 0
+        if pending:
+            try:
+                leftovers.append(Payload.build(group(pending), self.encoding))
+            except Exception:
+                lost += len(pending)
+        for payload in leftovers:
+            if self._spool is None:
+                lost += payload.entries
+                continue
+            try:
+                if self._spool.append(payload):
+                    self._counts["spooled_batches"] += 1
+                    self._counts["spooled_entries"] += payload.entries
+            except OSError:
+                lost += payload.entries
+        return lost
 
     def after_fork_in_child(self) -> None:
         """The child keeps the configuration, not the parent's buffers, spool or thread."""
@@ -369,7 +394,9 @@ class LokiSink:
                 last_retry_delay=self.last_retry_delay,
                 last_error=self.last_error,
             )
-        out.update(self._dead.stats())
+        dead = self._dead.stats()
+        out.update(dead)
+        out["lost_records"] += dead["dead_letter_unsaved"]  # refused and kept nowhere
         if self._spool is not None:
             spool = self._spool
             out.update(
@@ -604,6 +631,7 @@ class LokiSink:
                 self._counts["replayed_entries"] += payload.entries
             self._failures = 0
             self._retry_at = 0.0
+            self._error_streak = (0, 0)
             self._done_with(payload)
             self._cond.notify_all()
 
