@@ -23,7 +23,6 @@ Throughput is records / (first call .. everything acknowledged, or spooled for t
 from __future__ import annotations
 
 import argparse
-import logging
 import shutil
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from typing import Any
 import orjson
 
 from .measure import result, time_calls
-from .workers import IP
+from .workers import IP, stdlib_logger
 
 PEERS = [
     "logflume_protobuf",
@@ -77,19 +76,11 @@ def _logflume(records: int, url: str, directory: Path, encoding: str, down: bool
     )
 
 
-def _bench_logger(handler: logging.Handler) -> logging.Logger:
-    logger = logging.getLogger("bench")
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    return logger
-
-
 def _loki_logger_handler(records: int, url: str) -> dict[str, Any]:
     from loki_logger_handler.loki_logger_handler import LokiLoggerHandler
 
     handler = LokiLoggerHandler(url=url + PUSH_PATH, labels={"service": "bench"}, timeout=1)
-    logger = _bench_logger(handler)
+    logger = stdlib_logger(handler)
     samples, start = time_calls(
         lambda i: logger.info("user login", extra={"user_id": i, "ip": IP, "ok": True}), records
     )
@@ -106,7 +97,7 @@ def _python_logging_loki(records: int, url: str) -> dict[str, Any]:
     handler = logging_loki.LokiQueueHandler(
         queue.Queue(-1), url=url + PUSH_PATH, tags={"service": "bench"}, version="1"
     )
-    logger = _bench_logger(handler)
+    logger = stdlib_logger(handler)
     samples, start = time_calls(
         lambda i: logger.info("user login", extra={"user_id": i, "ip": IP, "ok": True}), records
     )

@@ -42,7 +42,8 @@ class OrjsonFormatter(logging.Formatter):
         return orjson.dumps(out, default=repr).decode()
 
 
-def _stdlib_logger(handler: logging.Handler) -> logging.Logger:
+def stdlib_logger(handler: logging.Handler) -> logging.Logger:
+    """The ``bench`` stdlib logger, at INFO, with ``handler`` as its only handler."""
     logger = logging.getLogger("bench")
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
@@ -78,7 +79,7 @@ def bench_logflume(records: int, path: str) -> dict[str, Any]:
 def bench_stdlib_file(records: int, path: str) -> dict[str, Any]:
     handler = logging.FileHandler(path)
     handler.setFormatter(OrjsonFormatter())
-    logger = _stdlib_logger(handler)
+    logger = stdlib_logger(handler)
     disabled = disabled_cost_ns(
         lambda i: logger.debug("user login", extra={"user_id": i, "ip": IP, "ok": True})
     )
@@ -101,7 +102,7 @@ def bench_stdlib_queue(records: int, path: str) -> dict[str, Any]:
     q: queue.Queue[Any] = queue.Queue(-1)
     listener = QueueListener(q, file_handler)
     listener.start()
-    logger = _stdlib_logger(QueueHandler(q))
+    logger = stdlib_logger(QueueHandler(q))
     disabled = disabled_cost_ns(
         lambda i: logger.debug("user login", extra={"user_id": i, "ip": IP, "ok": True})
     )
