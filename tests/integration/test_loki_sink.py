@@ -507,3 +507,71 @@ def test_refused_entries_with_no_dead_letter_file_count_as_failed(receiver: Loki
     assert stats["sinks"][sink.name]["dead_letter_unsaved"] == 10
     assert stats["sinks"][sink.name]["lost_records"] == 10
     assert stats["failed"] == 10
+
+
+def orphan_spool(root: Path, name: str, seqs_: range, labels: dict[str, str]) -> None:
+    """A spool left by a dead worker: ``root/name`` holding one batch of ``seqs_``."""
+    from logflume.sinks.loki._spool import Spool
+    from logflume.sinks.loki._wire import Encoding, Payload
+
+    key = tuple(sorted(labels.items()))
+    now = time.time_ns()
+    entries = [(now + i, orjson.dumps({"seq": i}), ()) for i in seqs_]
+    spool = Spool(root / name, 1024 * 1024, fsync=False)
+    spool.append(Payload.build([(key, entries)], Encoding.PROTOBUF))
+    spool.append(Payload.build([(key, entries[:1])], Encoding.PROTOBUF))
+    spool.close()
+
+
+def test_orphan_spools_are_adopted_even_with_our_own_pid_and_torn_files_kept(
+    receiver: LokiReceiver, tmp_path: Path
+) -> None:
+    name = f"fork-{os.getpid()}"  # a dead worker whose pid we now have
+    orphan_spool(tmp_path, name, range(50), {"service": "w"})
+    (segment,) = (tmp_path / name).glob("spool-*.seg")
+    with open(segment, "r+b") as handle:  # the worker died mid-append of its 2nd batch
+        handle.truncate(segment.stat().st_size - 3)
+    sink = LokiSink(receiver.url, spool_dir=tmp_path, **FAST)
+    assert sink.stats()["adopted_entries"] == 50
+    assert sink.stats()["spool_torn_bytes"] > 0
+    assert sink.wait_delivered(timeout=30)
+    assert all_seqs(receiver) == list(range(50))
+    stats = sink.stats()
+    assert stats["adopted_spools"] == 0 and stats["spool_torn_bytes"] > 0
+    assert not (tmp_path / name).exists()
+    assert list(tmp_path.glob(f"{name}-spool-*.seg.torn-*"))  # kept for inspection
+    sink.close()
+
+
+def test_an_adopted_spool_emptied_by_a_refusal_is_removed(
+    receiver: LokiReceiver, tmp_path: Path
+) -> None:
+    receiver.reject_stream({"service": "bad"}, 400, "blocked")
+    orphan_spool(tmp_path, "fork-999999", range(5), {"service": "bad"})
+    sink = LokiSink(receiver.url, spool_dir=tmp_path, **FAST)
+    assert sink.wait_delivered(timeout=30)
+    stats = sink.stats()
+    assert stats["dead_lettered"] == 6 and stats["adopted_spools"] == 0
+    sink.close()
+    assert not (tmp_path / "fork-999999").exists()
+
+
+def test_close_spools_leftovers_in_batches_of_the_configured_size(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as hanging:
+        hanging.bind(("127.0.0.1", 0))
+        hanging.listen(16)
+        url = f"http://127.0.0.1:{hanging.getsockname()[1]}"
+        sink = LokiSink(url, timeout=0.3, close_timeout=0.1, spool_dir=tmp_path,
+                        batch_max_records=100, batch_max_wait=60)  # fmt: skip
+        sink.write_batch(
+            [
+                Record(time.time_ns(), INFO, "a", "m", {}, {}, line=b'{"seq":%d}\n' % i)
+                for i in range(1000)
+            ]
+        )
+        sink.close()
+    stats = sink.stats()
+    assert stats["lost_records"] == 0 and stats["spooled_entries"] == 1000
+    assert stats["spooled_batches"] == 10

@@ -118,7 +118,11 @@ class Spool:
         self.recovered_entries = 0
         self._active = 1
         self._fd: int | None = None
-        self._load()
+        try:
+            self._load()
+        except BaseException:
+            self._lock.release()  # a spool we cannot read must not stay locked
+            raise
 
     # --- state -------------------------------------------------------------------------
 
@@ -157,7 +161,10 @@ class Spool:
                 continue
             newest = max(newest, segment)
             if segment < head_segment:
-                path.unlink(missing_ok=True)  # fully replayed before the last stop
+                try:
+                    path.unlink(missing_ok=True)  # fully replayed before the last stop
+                except OSError:
+                    self.offset_errors += 1
                 continue
             start = head_offset if segment == head_segment else 0
             self._set_size(segment, self._scan(path, segment, start))
@@ -440,10 +447,25 @@ class Spool:
             self._remove_segment(self._active)
         self._lock.release()
 
-    def discard(self) -> None:
-        """Close an emptied spool of a dead process and delete its directory."""
-        self.close()
-        shutil.rmtree(self.directory, ignore_errors=True)
+    def discard(self, keep_torn_in: Path) -> None:
+        """Delete an emptied spool of a dead process; never raises.
+
+        Torn records moved aside are kept, moved to ``keep_torn_in``. The directory is
+        renamed away while still locked, so a process taking the same name afterwards
+        (a re-forked worker with the same pid) starts from a fresh directory.
+        """
+        with contextlib.suppress(OSError):
+            self._close_active()
+            for torn in self.directory.glob("*.torn-*"):
+                torn.rename(keep_torn_in / f"{self.directory.name}-{torn.name}")
+        gone = self.directory.with_name(f".gone-{self.directory.name}-{os.getpid()}")
+        try:
+            os.rename(self.directory, gone)
+        except OSError:
+            gone = self.directory
+        with contextlib.suppress(OSError):
+            self._lock.release()
+        shutil.rmtree(gone, ignore_errors=True)
 
 
 FORK_PREFIX = "fork-"
@@ -454,12 +476,14 @@ def child_spool_dir(root: Path) -> Path:
     return root / f"{FORK_PREFIX}{os.getpid()}"
 
 
-def adopt_orphans(root: Path, max_bytes: int, *, fsync: bool) -> list[Spool]:
+def adopt_orphans(
+    root: Path, max_bytes: int, *, fsync: bool, exclude: Path | None = None
+) -> list[Spool]:
     """The spools of forked processes that are gone (their lock is free) and still hold
-    batches: this process replays them. Empty ones are deleted."""
+    batches: this process replays them. Empty ones are deleted. ``exclude``: our own."""
     adopted = []
     for directory in sorted(root.glob(f"{FORK_PREFIX}*")):
-        if not directory.is_dir() or directory == child_spool_dir(root):
+        if not directory.is_dir() or directory == exclude:
             continue
         try:
             spool = Spool(directory, max_bytes, fsync=fsync)
@@ -468,5 +492,5 @@ def adopt_orphans(root: Path, max_bytes: int, *, fsync: bool) -> list[Spool]:
         if spool.batches:
             adopted.append(spool)
         else:
-            spool.discard()
+            spool.discard(root)
     return adopted

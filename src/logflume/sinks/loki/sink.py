@@ -129,6 +129,8 @@ class LokiSink:
         self._spool_max_bytes, self._spool_fsync = spool_max_bytes, spool_fsync
         self._spool: Spool | None = None
         self._adopted: list[Spool] = []  # spools of dead forked processes, replayed first
+        self._to_discard: list[Spool] = []  # adopted spools replayed to the end
+        self._retired = {"dropped": 0, "torn": 0, "corrupt": 0}  # their counters, kept
         if self._spool_root is not None:
             self._spool = Spool(self._spool_root, spool_max_bytes, fsync=spool_fsync)
             self._adopted = adopt_orphans(self._spool_root, spool_max_bytes, fsync=spool_fsync)
@@ -277,6 +279,7 @@ class LokiSink:
                     and self._busy is None
                     and not self._front
                     and not self._spooled()
+                    and not self._to_discard
                 ),
                 timeout,
             )
@@ -321,6 +324,7 @@ class LokiSink:
         lost = self._spool_leftovers(leftovers, pending)
         with self._cond:
             self._counts["lost_records"] += lost
+        self._discard_retired()
         self._transport.close()
         for spool in (*self._adopted, self._spool):
             if spool is not None:
@@ -329,11 +333,13 @@ class LokiSink:
     def _spool_leftovers(self, leftovers: list[Payload], pending: list[_Pending]) -> int:
         """At close, with the sender stopped: spool what is only in memory; how many lost."""
         lost = 0
-        if pending:
+        while pending:
+            count, _ = self._batch_size(pending)
+            chunk, pending = pending[:count], pending[count:]
             try:
-                leftovers.append(Payload.build(group(pending), self.encoding))
+                leftovers.append(Payload.build(group(chunk), self.encoding))
             except Exception:
-                lost += len(pending)
+                lost += len(chunk)
         for payload in leftovers:
             if self._spool is None:
                 lost += payload.entries
@@ -365,14 +371,16 @@ class LokiSink:
                 # The parent owns these (their locks, their replay offsets): close our
                 # copies of its descriptors so its locks go away with it.
                 spool.forget_in_child()
-        self._spool, self._adopted = None, []
+        self._spool, self._adopted, self._to_discard = None, [], []
         if self._spool_root is not None:
             # Our own spool beside the parent's; a later process adopts it if we die
             # with batches in it, as we adopt those of dead siblings now.
             try:
                 root, size, fsync = self._spool_root, self._spool_max_bytes, self._spool_fsync
                 self._spool = Spool(child_spool_dir(root), size, fsync=fsync)
-                self._adopted = adopt_orphans(root, size, fsync=fsync)
+                self._adopted = adopt_orphans(
+                    root, size, fsync=fsync, exclude=child_spool_dir(root)
+                )
             except (OSError, SpoolLockedError) as exc:
                 self.last_error = f"child spool: {exc}"  # batches wait in memory instead
         self._dead.after_fork_in_child()
@@ -394,6 +402,7 @@ class LokiSink:
                 last_retry_delay=self.last_retry_delay,
                 last_error=self.last_error,
             )
+            adopted, retired = self._adopted, dict(self._retired)
         dead = self._dead.stats()
         out.update(dead)
         out["lost_records"] += dead["dead_letter_unsaved"]  # refused and kept nowhere
@@ -403,15 +412,21 @@ class LokiSink:
                 spool_batches=spool.batches,
                 spool_entries=spool.entries,
                 spool_bytes=spool.disk_bytes,
-                spool_dropped=spool.dropped_entries,
-                spool_torn_bytes=spool.torn_bytes,
-                spool_corrupt_batches=spool.corrupt_batches,
+                spool_dropped=spool.dropped_entries
+                + retired["dropped"]
+                + sum(s.dropped_entries for s in adopted),
+                spool_torn_bytes=spool.torn_bytes
+                + retired["torn"]
+                + sum(s.torn_bytes for s in adopted),
+                spool_corrupt_batches=spool.corrupt_batches
+                + retired["corrupt"]
+                + sum(s.corrupt_batches for s in adopted),
                 spool_recovered_entries=spool.recovered_entries,
                 spool_offset_errors=spool.offset_errors,
-                adopted_spools=len(self._adopted),
-                adopted_entries=sum(s.entries for s in self._adopted),
+                adopted_spools=len(adopted),
+                adopted_entries=sum(s.entries for s in adopted),
             )
-            out["dropped"] += spool.dropped_entries
+            out["dropped"] += out["spool_dropped"]
         out.update(self.alerts.stats())
         return out
 
@@ -419,6 +434,8 @@ class LokiSink:
 
     def _run(self) -> None:
         while True:
+            if self._to_discard:
+                self._discard_retired()
             job = self._next_job()
             if job is None:
                 return
@@ -515,18 +532,37 @@ class LokiSink:
             head = self._adopted[0].head()
             if head is not None:
                 return head
-            with self._cond:
-                done, self._adopted = self._adopted[0], self._adopted[1:]
-            done.discard()
+            self._retire_if_empty(self._adopted[0])
+            self._discard_retired()
         return self._spool.head() if self._spool is not None else None
 
     def _ack(self, spool: Spool, spool_id: int) -> None:
-        """A spooled batch is done with; an adopted spool that is now empty is deleted."""
+        """A spooled batch is done with (may run with the lock held: no deleting here)."""
         spool.ack(spool_id)
-        if spool is not self._spool and not spool.batches:
-            with self._cond:
+        self._retire_if_empty(spool)
+
+    def _retire_if_empty(self, spool: Spool) -> None:
+        """An adopted spool replayed to the end leaves the list; deleted by the sender
+        outside the lock (``_discard_retired``); its loss counters stay in ``stats()``."""
+        if spool is self._spool or spool.batches:
+            return
+        with self._cond:
+            if spool in self._adopted:
                 self._adopted = [s for s in self._adopted if s is not spool]
-            spool.discard()
+                self._to_discard.append(spool)
+                self._retired["dropped"] += spool.dropped_entries
+                self._retired["torn"] += spool.torn_bytes
+                self._retired["corrupt"] += spool.corrupt_batches
+
+    def _discard_retired(self) -> None:
+        with self._cond:
+            done = list(self._to_discard)
+        for spool in done:
+            assert self._spool_root is not None
+            spool.discard(self._spool_root)
+        with self._cond:
+            self._to_discard = [s for s in self._to_discard if s not in done]
+            self._cond.notify_all()
 
     def _take_ready(self) -> Payload:
         payload = self._ready.popleft()
@@ -545,12 +581,7 @@ class LokiSink:
     def _encode(self) -> None:
         """Cut the oldest pending entries into one push body (encoded without the lock)."""
         with self._cond:
-            count, size = 0, 0
-            for _, entry in self._pending:
-                if count and (count >= self.batch_max_records or size >= self.batch_max_bytes):
-                    break
-                count += 1
-                size += len(entry[1])
+            count, size = self._batch_size(self._pending)
             chunk = self._pending[:count]
             first_seq = self._pending_start
             del self._pending[:count]
@@ -573,6 +604,16 @@ class LokiSink:
                 self._ready_bytes += len(payload.body)
                 self._bound_memory()
             self._cond.notify_all()
+
+    def _batch_size(self, items: list[_Pending]) -> tuple[int, int]:
+        """How many of ``items`` make the next batch, and their line bytes."""
+        count, size = 0, 0
+        for _, entry in items:
+            if count and (count >= self.batch_max_records or size >= self.batch_max_bytes):
+                break
+            count += 1
+            size += len(entry[1])
+        return count, size
 
     def _requeue(self, payload: Payload) -> None:
         """With the lock held: put an unsent payload back where it came from."""
@@ -703,6 +744,7 @@ class LokiSink:
                 elif pieces:
                     spool.push_front(pieces)
                 persisted = True
+                self._retire_if_empty(spool)
             except OSError as exc:
                 spool_error = True
                 self._alert("spool", str(spool.directory), exc.errno, str(exc))
