@@ -312,7 +312,7 @@ class LokiSink:
         with self._cond:
             busy = [] if self._busy is None or self._busy in self._front else [self._busy]
             leftovers = [p for p in (*self._front, *busy, *self._ready) if p.first_seq >= 0]
-            pending = [item for item in self._pending]
+            pending = list(self._pending)
             self._pending.clear()
             self._ready.clear()
             self._front.clear()
