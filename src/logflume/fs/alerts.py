@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import OperationFailed
+from .write import append_file
 
 DEFAULT_ALERT_FILE = "ALERT_LOG_ROTATION_FAILED.txt"
 
@@ -123,13 +124,7 @@ class AlertChannel:
     def _append(self, line: str) -> bool:
         assert self.path is not None
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-            try:
-                data = line.encode("utf-8", "backslashreplace")
-                if os.write(fd, data) != len(data):
-                    raise OSError(_errno.EIO, "short write to the alert file")
-            finally:
-                os.close(fd)
+            append_file(self.path, line.encode("utf-8", "backslashreplace"))
             return True
         except OSError:
             with self._lock:

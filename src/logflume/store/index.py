@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import LogflumeError
+from ..fs.write import replace_file
 from .frames import MAX_PREFIX, FrameError, FrameInfo, parse_header
 
 _SEGMENT_RE = re.compile(r"^seg-(\d{8})\.jsonl\.(gz|zst)$")
@@ -95,10 +96,7 @@ def read_index(segment: Path, size: int) -> list[FrameInfo]:
 
 def write_index(segment: Path, frames: Iterable[FrameInfo]) -> None:
     """Replace the index of ``segment`` atomically (temporary file + rename)."""
-    target = index_path(segment)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_bytes(b"".join(encode_entry(f) for f in frames))
-    os.replace(tmp, target)
+    replace_file(index_path(segment), b"".join(encode_entry(f) for f in frames))
 
 
 def scan_frames(fd: int, start: int, size: int, path: Path) -> tuple[list[FrameInfo], int]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from ...fs.write import write_all
+from ...fs.write import append_file
 from ._labels import LabelKey
 from ._transport import Answer
 from ._wire import Entry, Payload
@@ -71,12 +71,7 @@ class DeadLetters:
                 return
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
-                fd = os.open(self.path, flags, 0o644)
-                try:
-                    write_all(fd, data)
-                finally:
-                    os.close(fd)
+                append_file(self.path, data)
             except OSError:
                 self.errors += 1
                 self.unsaved += entries

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import LogflumeError
+from ...fs.write import replace_file, write_all
 from ...store.lock import StoreLock
 from ._wire import Encoding, Payload
 
@@ -249,10 +250,8 @@ class Spool:
             self._active += 1
             size = 0
         fd = self._open_active()
-        written = 0
         try:
-            while written < len(record):
-                written += os.write(fd, record[written:])
+            write_all(fd, record)
             if self.fsync:
                 os.fsync(fd)
         except OSError:
@@ -394,22 +393,7 @@ class Spool:
         self._front_bytes = len(data)
 
     def _replace(self, path: Path, data: bytes) -> None:
-        """Write ``path`` atomically (a temporary file renamed over it; synced if ``fsync``)."""
-        tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-        try:
-            os.write(fd, data)
-            if self.fsync:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        if self.fsync:
-            dir_fd = os.open(self.directory, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+        replace_file(path, data, fsync=self.fsync)
 
     def _pop(self) -> None:
         done = self._refs.popleft()
