@@ -15,7 +15,7 @@ import pytest
 
 import logflume
 from logflume.sinks.loki import LokiSink
-from logflume.testing.loki_receiver import LokiReceiver
+from logflume.testing.loki_receiver import LokiReceiver, ReceiverProcess
 
 CHILD = Path(__file__).with_name("loki_enospc_child.py")
 
@@ -76,19 +76,11 @@ def test_full_spool_disk_keeps_batches_in_memory_and_loses_nothing(tmp_path: Pat
 
 @pytest.mark.faults
 def test_stopped_loki_times_out_spools_and_delivers_after_it_resumes(tmp_path: Path) -> None:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "logflume.testing.loki_receiver", "--port", "0"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stdout is not None and server.stdin is not None
+    server = ReceiverProcess()
     try:
-        tag, port = server.stdout.readline().split()
-        assert tag == "LISTENING"
         os.kill(server.pid, signal.SIGSTOP)  # the kernel still accepts; nobody answers
         sink = LokiSink(
-            f"http://127.0.0.1:{port}",
+            server.url,
             timeout=0.3,
             spool_dir=tmp_path / "spool",
             batch_max_wait=0.01,
@@ -107,10 +99,7 @@ def test_stopped_loki_times_out_spools_and_delivers_after_it_resumes(tmp_path: P
         logflume.shutdown(timeout=10)
     finally:
         os.kill(server.pid, signal.SIGCONT)
-        server.stdin.close()
-        out = server.stdout.read()
-        server.wait(30)
-    totals = dict(part.split("=") for part in out.split()[1:])
+        totals = server.totals()
     # The push that timed out may have been stored too when the server resumed; the
     # byte-identical resend is then dropped as a duplicate, as Loki does.
-    assert int(totals["entries"]) == 2000
+    assert totals["entries"] == 2000

@@ -32,6 +32,7 @@ from typing import Any
 
 import orjson
 
+from ..testing.loki_receiver import ReceiverProcess
 from .measure import result, time_calls
 from .workers import IP, stdlib_logger
 
@@ -119,38 +120,12 @@ def worker(peer: str, records: int, url: str, directory: Path) -> dict[str, Any]
     raise ValueError(f"unknown peer {peer!r}")
 
 
-class _Receiver:
-    """The fake Loki in a subprocess: started, then asked for its totals when done."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "logflume.testing.loki_receiver", "--port", "0"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline().split()
-        if line[:1] != ["LISTENING"]:
-            self.proc.kill()
-            raise RuntimeError(f"the fake Loki did not start: {line!r}")
-        self.url = f"http://127.0.0.1:{line[1]}"
-
-    def totals(self) -> dict[str, int]:
-        """Stop the receiver; what it stored (``entries``, ``requests``, ``duplicates``...)."""
-        out, _ = self.proc.communicate(timeout=60)
-        for line in out.splitlines():
-            if line.startswith("TOTALS"):
-                return {k: int(v) for k, v in (part.split("=") for part in line.split()[1:])}
-        return {}
-
-
 def _run_child(peer: str, records: int, workdir: Path) -> dict[str, Any]:
     directory = workdir / f"loki-{peer}"
     shutil.rmtree(directory, ignore_errors=True)
     if peer == "python_logging_loki":
         records = min(records, SLOW_PEER_RECORDS)
-    receiver = _Receiver()
+    receiver = ReceiverProcess()
     url = receiver.url
     if peer.endswith("_down"):
         receiver.totals()  # stopped before the run: nothing listens on that port

@@ -24,6 +24,7 @@ import re
 import signal
 import socket
 import socketserver
+import subprocess
 import sys
 import threading
 import time
@@ -36,7 +37,8 @@ from email.message import Message
 from functools import cache
 from typing import Any, NamedTuple
 
-__all__ = ["PUSH_PATH", "LokiReceiver", "ReceivedRequest", "StreamKey", "format_labels"]
+__all__ = ["PUSH_PATH", "LokiReceiver", "ReceivedRequest", "ReceiverProcess", "StreamKey"]
+__all__ += ["format_labels"]
 __all__ += ["main", "parse_labels", "push_request_class", "rfc3339"]
 
 PUSH_PATH = "/loki/api/v1/push"
@@ -581,6 +583,36 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if status != 204:
             self.wfile.write(data)
+
+
+class ReceiverProcess:
+    """A receiver in a subprocess (``main()``): its own GIL for benchmarks, and a real
+    process a test can stop with ``SIGSTOP``. ``totals()`` ends it and reads its counts."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "logflume.testing.loki_receiver", "--port", "0", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().split()
+        if line[:1] != ["LISTENING"]:
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError(f"the fake Loki did not start: {line!r}")
+        self.pid = self.proc.pid
+        self.url = f"http://127.0.0.1:{line[1]}"
+
+    def totals(self, timeout: float = 60) -> dict[str, int]:
+        """Stop it (stdin closed); what it stored: ``entries``, ``requests``, ``duplicates``,
+        ``rejected`` (empty if it printed none)."""
+        out, _ = self.proc.communicate(timeout=timeout)
+        for line in out.splitlines():
+            if line.startswith("TOTALS"):
+                return {k: int(v) for k, v in (part.split("=") for part in line.split()[1:])}
+        return {}
 
 
 def main(argv: list[str] | None = None) -> int:
