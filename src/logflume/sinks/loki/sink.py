@@ -250,11 +250,7 @@ class LokiSink:
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every entry written before this call is accepted by Loki, spooled,
         dead-lettered or counted as dropped; False if ``timeout`` passes first."""
-        with self._cond:
-            target = self._next_seq
-            self._flush_to = max(self._flush_to, target)
-            self._cond.notify_all()
-            return self._cond.wait_for(lambda: self._settled() >= target, timeout)
+        return self._wait(timeout, delivered=False)
 
     def wait_flushed(self, timeout: float | None = None) -> bool:
         """Same as ``flush``: wait for what was written so far to be delivered or spooled."""
@@ -269,20 +265,29 @@ class LokiSink:
     def wait_delivered(self, timeout: float | None = None) -> bool:
         """Wait until Loki accepted (or we dead-lettered/dropped) everything written so far,
         spooled batches included; False if ``timeout`` passes first."""
+        return self._wait(timeout, delivered=True)
+
+    def _wait(self, timeout: float | None, *, delivered: bool) -> bool:
+        """Cut what is pending now, then wait until it is settled (and, if ``delivered``,
+        until nothing is in flight, refused-and-split, spooled or left to delete)."""
+
+        def done() -> bool:
+            if self._settled() < target:
+                return False
+            if not delivered:
+                return True
+            return (
+                self._busy is None
+                and not self._front
+                and not self._spooled()
+                and not self._to_discard
+            )
+
         with self._cond:
             target = self._next_seq
             self._flush_to = max(self._flush_to, target)
             self._cond.notify_all()
-            return self._cond.wait_for(
-                lambda: (
-                    self._settled() >= target
-                    and self._busy is None
-                    and not self._front
-                    and not self._spooled()
-                    and not self._to_discard
-                ),
-                timeout,
-            )
+            return self._cond.wait_for(done, timeout)
 
     def _settled(self) -> int:
         """With the lock held: every entry with a lower seq is delivered, spooled or gone."""
