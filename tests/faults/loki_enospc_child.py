@@ -13,6 +13,7 @@ import orjson
 
 import logflume
 from logflume.sinks.loki import LokiSink
+from logflume.testing import wait_until
 
 
 def main() -> None:
@@ -33,7 +34,9 @@ def main() -> None:
     log = logflume.get_logger("enospc")
     for seq in range(count):
         log.info("r", seq=seq, pad="p" * 200)
-    flushed = logflume.flush(timeout=2.0)  # cannot all be spooled: the disk is full
+    # Every record handed to the sink first, so the counts below add up whatever the speed.
+    wait_until(lambda: logflume.stats()["sinks"][sink.name]["written"] == count, timeout=60)
+    flushed = sink.flush(timeout=2.0)  # cannot all be spooled: the disk is full
     print("FULL", orjson.dumps({"flushed": flushed, **sink.stats()}).decode(), flush=True)
     if sys.stdin.readline().strip() != "UP":
         sys.exit(2)

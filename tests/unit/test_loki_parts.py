@@ -29,7 +29,8 @@ TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
 ENTRY = st.tuples(
     st.integers(0, 2**63 - 1),
     TEXT.map(str.encode),
-    st.lists(st.tuples(NAMES, TEXT), max_size=2).map(tuple),
+    # Names are distinct (LokiSink checks it): JSON carries metadata as an object.
+    st.lists(st.tuples(NAMES, TEXT), max_size=2, unique_by=lambda pair: pair[0]).map(tuple),
 )
 STREAMS = st.lists(
     st.tuples(
@@ -336,3 +337,11 @@ def test_the_replaced_record_stays_replaced_across_two_restarts(tmp_path: Path) 
     third.ack(rest.spool_id or 0)
     assert third.head() is None and third.entries == 0 and third.batches == 0
     third.close()
+
+
+@pytest.mark.parametrize("fields", [("a.b", "a_b"), ("orig_ts",)])
+def test_metadata_field_names_must_stay_distinct(fields: tuple[str, ...]) -> None:
+    from logflume.sinks.loki import LokiSink
+
+    with pytest.raises(ConfigurationError, match="distinct"):
+        LokiSink("http://127.0.0.1:9", structured_metadata_fields=fields)

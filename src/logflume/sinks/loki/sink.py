@@ -22,7 +22,7 @@ from ...errors import ConfigurationError
 from ...fs.alerts import Alert, AlertChannel
 from ._deadletter import DeadLetters
 from ._labels import Labeler, LabelKey, label_value, sanitize_name
-from ._refusal import refuse
+from ._refusal import ORIG_TS, refuse
 from ._spool import Spool, SpoolLockedError, adopt_orphans, child_spool_dir
 from ._transport import Answer, Transport, auth_headers, push_url
 from ._wire import Encoding, Entry, Payload, group, snappy_module
@@ -120,6 +120,13 @@ class LokiSink:
             labels, label_fields, max_label_values=max_label_values, max_streams=max_streams
         )
         self._metadata_fields = tuple((f, sanitize_name(f)) for f in structured_metadata_fields)
+        names = [name for _, name in self._metadata_fields]
+        if len(set(names)) != len(names) or ORIG_TS in names:
+            raise ConfigurationError(
+                f"structured_metadata_fields {tuple(structured_metadata_fields)!r} give the "
+                f"names {names!r}: each must be distinct and not {ORIG_TS!r} (set on "
+                "re-stamped entries)"
+            )
         all_headers = {**auth_headers(auth), **dict(headers or {})}
         if tenant_id:
             all_headers["X-Scope-OrgID"] = tenant_id
@@ -154,7 +161,7 @@ class LokiSink:
         self._failures = 0
         self._spool_retry_at = 0.0
         self._spool_failures = 0
-        self._encoding_seq: int | None = None  # first seq of a batch being encoded
+        self._encoding: tuple[int, int] | None = None  # (first seq, count) being encoded
         self._error_streak: tuple[int, int] = (0, 0)  # (payload key, sender errors in a row)
         self._stop = False
         self._closed = False
@@ -292,8 +299,8 @@ class LokiSink:
     def _settled(self) -> int:
         """With the lock held: every entry with a lower seq is delivered, spooled or gone."""
         floor = self._pending_start if self._pending else self._next_seq
-        if self._encoding_seq is not None:
-            floor = min(floor, self._encoding_seq)
+        if self._encoding is not None:
+            floor = min(floor, self._encoding[0])
         for payload in (self._busy, *self._front, *self._ready):
             if payload is not None and 0 <= payload.first_seq < floor:
                 floor = payload.first_seq
@@ -367,7 +374,7 @@ class LokiSink:
         self._front_origin = None
         self._retry_at = self._spool_retry_at = 0.0
         self._failures = self._spool_failures = 0
-        self._encoding_seq = None
+        self._encoding = None
         self._error_streak = (0, 0)
         self._stop = self._closed = False
         self._counts = dict.fromkeys(self._counts, 0)
@@ -399,6 +406,7 @@ class LokiSink:
             out: dict[str, Any] = dict(self._counts)
             out.update(
                 buffered_entries=len(self._pending)
+                + (self._encoding[1] if self._encoding is not None else 0)
                 + sum(p.entries for p in (*self._ready, *self._front)),
                 buffered_bytes=self._pending_bytes + self._ready_bytes,
                 streams=self._labeler.stream_count,
@@ -593,14 +601,14 @@ class LokiSink:
             self._pending_start += count
             self._pending_bytes -= size
             self._pending_since = time.monotonic()
-            self._encoding_seq = first_seq
+            self._encoding = (first_seq, count)
         try:
             payload: Payload | None = Payload.build(group(chunk), self.encoding, first_seq)
         except Exception as exc:  # cannot happen with valid entries; never kill the sender
             payload = None
             self.last_error = f"encode: {type(exc).__name__}: {exc}"
         with self._cond:
-            self._encoding_seq = None
+            self._encoding = None
             if payload is None:
                 self._counts["sender_errors"] += 1
                 self._counts["lost_records"] += len(chunk)
